@@ -1,0 +1,18 @@
+"""Label taxonomies: YAML files that become validated trees and lookup tables.
+
+This subpackage needs only numpy, networkx and PyYAML (matplotlib for PNG
+export); it imports neither torch nor mmseg.
+"""
+from mmhier.taxonomy.errors import (Problem, TaxonomyError, TaxonomyFileError,
+                                    TaxonomySyntaxError, TaxonomyValidationError,
+                                    UnknownDatasetError, UnknownNodeError)
+from mmhier.taxonomy.spec import DatasetClass, DatasetSpec, TaxonomySpec, parse_spec
+from mmhier.taxonomy.taxonomy import IGNORE, Classifier, Taxonomy
+from mmhier.taxonomy.validation import ValidationResult, validate_spec
+
+__all__ = [
+    'IGNORE', 'Classifier', 'DatasetClass', 'DatasetSpec', 'Problem', 'Taxonomy',
+    'TaxonomyError', 'TaxonomyFileError', 'TaxonomySpec', 'TaxonomySyntaxError',
+    'TaxonomyValidationError', 'UnknownDatasetError', 'UnknownNodeError',
+    'ValidationResult', 'parse_spec', 'validate_spec'
+]

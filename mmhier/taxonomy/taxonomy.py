@@ -1,0 +1,525 @@
+"""The :class:`Taxonomy`: a validated label tree with its lookup tables.
+
+A taxonomy is loaded once from a YAML file and is then the single source of
+truth for everything derived from it: classifier sizes, the order of output
+channels, id lookup tables, ancestor tables and per-dataset mappings. Tables
+are numpy arrays, built on first use, cached and read-only.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import cached_property
+from typing import Any, NamedTuple, Optional, Union
+
+import networkx as nx
+import numpy as np
+
+from mmhier.taxonomy.errors import (Problem, TaxonomyValidationError,
+                                    UnknownDatasetError, UnknownNodeError)
+from mmhier.taxonomy.spec import DatasetSpec, TaxonomySpec, did_you_mean, parse_spec
+from mmhier.taxonomy.validation import format_ids, validate_spec
+from mmhier.taxonomy.yaml_io import parse_yaml, read_yaml
+
+#: Value of lookup tables where there is no node / target / class.
+IGNORE = -1
+
+
+class Classifier(NamedTuple):
+    """One inner node of the tree: a softmax over its children.
+
+    Attributes:
+        index: Position in :attr:`Taxonomy.classifiers` (preorder).
+        node: The inner node's name.
+        node_index: The inner node's node index.
+        level: Level of its children (the root classifier is level 1).
+        children: Child names, in output-channel order.
+        child_indices: ``(K,)`` node indices of the children.
+    """
+
+    index: int
+    node: str
+    node_index: int
+    level: int
+    children: tuple[str, ...]
+    child_indices: np.ndarray
+
+    @property
+    def num_outputs(self) -> int:
+        return len(self.children)
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+class Taxonomy:
+    """A validated label taxonomy and everything derived from it.
+
+    Build it with :meth:`from_file`, :meth:`from_string` or :meth:`from_dict`.
+
+    Args:
+        spec: The parsed file.
+        problems: Problems found while parsing and validating; must contain
+            no errors.
+        result: The validation result (graph, tree index, supervision).
+
+    Example:
+        >>> tax = Taxonomy.from_file('taxonomies/cs_vistas_gtsdb.yaml')
+        >>> [c.num_outputs for c in tax.classifiers]
+        [53, 10, 3, 2, 43]
+        >>> tax.nodes[tax.label_to_node('cityscapes')[7]]
+        'Driveable'
+    """
+
+    def __init__(self, spec: TaxonomySpec, problems: list[Problem], result: Any):
+        self.spec = spec
+        self.warnings: tuple[Problem, ...] = tuple(p for p in problems if not p.is_error)
+        self.graph: nx.DiGraph = result.graph
+        self._tree = result.tree
+        self._supplied: dict[str, dict[int, set[int]]] = result.supplied
+        self._datasets: dict[str, DatasetSpec] = {d.key: d for d in spec.datasets}
+        self._per_dataset_cache: dict[tuple[str, str], np.ndarray] = {}
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_dict(cls, data: Any, source: str = '<dict>') -> 'Taxonomy':
+        """Build from a parsed document (plain or position-marked dicts).
+
+        Raises:
+            TaxonomyValidationError: The document has errors; all are listed.
+        """
+        spec, problems = parse_spec(data, source)
+        if spec is None:
+            raise TaxonomyValidationError(problems)
+        result = validate_spec(spec)
+        problems = problems + result.problems
+        if any(p.is_error for p in problems) or result.tree is None:
+            raise TaxonomyValidationError(problems)
+        return cls(spec, problems, result)
+
+    @classmethod
+    def from_string(cls, text: str, source: str = '<string>') -> 'Taxonomy':
+        """Build from YAML text.
+
+        Raises:
+            TaxonomySyntaxError: The text is not valid YAML.
+            TaxonomyValidationError: The taxonomy has errors.
+        """
+        return cls.from_dict(parse_yaml(text, source), source)
+
+    @classmethod
+    def from_file(cls, path: Union[str, os.PathLike]) -> 'Taxonomy':
+        """Load and validate a taxonomy YAML file.
+
+        Raises:
+            TaxonomyFileError: The file is missing or unreadable.
+            TaxonomySyntaxError: The file is not valid YAML.
+            TaxonomyValidationError: The taxonomy has errors.
+        """
+        return cls.from_dict(read_yaml(path), os.fspath(path))
+
+    # ------------------------------------------------------------ structure
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def source(self) -> str:
+        return self.spec.source
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        """All node names in preorder; the root is ``nodes[0]``."""
+        return self._tree.names
+
+    @property
+    def num_nodes(self) -> int:
+        return len(self._tree)
+
+    @property
+    def root(self) -> str:
+        return self._tree.names[0]
+
+    @cached_property
+    def classifiers(self) -> tuple[Classifier, ...]:
+        """Inner nodes in preorder, each with its ordered children."""
+        tree = self._tree
+        out = []
+        for node, children in enumerate(tree.children):
+            if children:
+                out.append(Classifier(len(out), tree.names[node], node,
+                                      int(tree.depth[node]) + 1,
+                                      tuple(tree.names[c] for c in children),
+                                      _readonly(np.asarray(children, dtype=np.int64))))
+        return tuple(out)
+
+    @property
+    def num_classifiers(self) -> int:
+        return len(self.classifiers)
+
+    @cached_property
+    def leaves(self) -> tuple[str, ...]:
+        """Leaf names in preorder (the finest level of detail)."""
+        return tuple(self._tree.names[i] for i in self.leaf_indices)
+
+    @cached_property
+    def leaf_indices(self) -> np.ndarray:
+        """``(num_leaves,)`` node indices of the leaves, in preorder."""
+        return _readonly(np.asarray([i for i, c in enumerate(self._tree.children)
+                                     if not c], dtype=np.int64))
+
+    @property
+    def num_leaves(self) -> int:
+        return len(self.leaf_indices)
+
+    @property
+    def num_levels(self) -> int:
+        """Depth of the deepest leaf (number of classifier levels)."""
+        return int(self._tree.depth.max())
+
+    def index(self, node: str) -> int:
+        """Node index of a name.
+
+        Raises:
+            UnknownNodeError: No such node (with a did-you-mean hint).
+        """
+        try:
+            return self._tree.index[node]
+        except (KeyError, TypeError):
+            hint = did_you_mean(node, self._tree.names)
+            raise UnknownNodeError(f'no node {node!r} in taxonomy {self.name!r} '
+                                   f'({self.source}); {hint or "names are case-sensitive"}'
+                                   ) from None
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._tree.index
+
+    def level(self, node: str) -> int:
+        """Level (depth) of a node; the root is 0."""
+        return int(self._tree.depth[self.index(node)])
+
+    def parent(self, node: str) -> Optional[str]:
+        """Parent name, ``None`` for the root."""
+        p = int(self._tree.parent[self.index(node)])
+        return None if p < 0 else self._tree.names[p]
+
+    def children(self, node: str) -> tuple[str, ...]:
+        """Child names in order; empty for a leaf."""
+        return tuple(self._tree.names[c] for c in self._tree.children[self.index(node)])
+
+    def is_leaf(self, node: str) -> bool:
+        return not self._tree.children[self.index(node)]
+
+    def path(self, node: str) -> tuple[str, ...]:
+        """Names from the root down to ``node`` (both included)."""
+        i = self.index(node)
+        out = []
+        while i >= 0:
+            out.append(self._tree.names[i])
+            i = int(self._tree.parent[i])
+        return tuple(reversed(out))
+
+    def ancestors(self, node: str) -> tuple[str, ...]:
+        """Proper ancestors of ``node``, root first."""
+        return self.path(node)[:-1]
+
+    def classifier(self, node: str) -> Classifier:
+        """The classifier of an inner node.
+
+        Raises:
+            UnknownNodeError: No such node, or it is a leaf.
+        """
+        i = self.index(node)
+        position = self._classifier_of_node[i]
+        if position < 0:
+            raise UnknownNodeError(f'{node!r} is a leaf of taxonomy {self.name!r}, '
+                                   'not a classifier')
+        return self.classifiers[position]
+
+    @cached_property
+    def _classifier_of_node(self) -> np.ndarray:
+        table = np.full(self.num_nodes, IGNORE, dtype=np.int64)
+        for c in self.classifiers:
+            table[c.node_index] = c.index
+        return _readonly(table)
+
+    # ------------------------------------------------------------- tables
+    @property
+    def parent_index(self) -> np.ndarray:
+        """``(N,)`` parent node index of every node, -1 for the root."""
+        return _readonly(self._tree.parent)
+
+    @property
+    def node_level(self) -> np.ndarray:
+        """``(N,)`` level of every node."""
+        return _readonly(self._tree.depth)
+
+    @cached_property
+    def child_position(self) -> np.ndarray:
+        """``(N,)`` position of every node among its parent's children (-1 root)."""
+        table = np.full(self.num_nodes, IGNORE, dtype=np.int64)
+        for children in self._tree.children:
+            table[list(children)] = np.arange(len(children))
+        return _readonly(table)
+
+    @cached_property
+    def ancestor_at_level(self) -> np.ndarray:
+        """Ancestor of every node at every level.
+
+        Shape:
+            ``(num_levels + 1, N)``: entry ``[k, n]`` is the ancestor of node
+            ``n`` at level ``k``, or ``n`` itself where ``n`` is shallower.
+        """
+        depth, parent = self._tree.depth, self._tree.parent
+        rows = [np.arange(self.num_nodes, dtype=np.int64)]
+        for k in range(self.num_levels - 1, -1, -1):
+            cur = rows[-1]
+            rows.append(np.where(depth[cur] > k, parent[cur], cur))
+        return _readonly(np.stack(rows[::-1]))
+
+    def leaf_ancestor_at_level(self, level: int) -> np.ndarray:
+        """Node index of every leaf's ancestor at ``level``.
+
+        Args:
+            level: 0 (root) .. :attr:`num_levels`; leaves shallower than
+                ``level`` map to themselves.
+
+        Returns:
+            ``(num_leaves,)`` int64 node indices.
+        """
+        if not 0 <= level <= self.num_levels:
+            raise ValueError(f'level must be in 0..{self.num_levels}, got {level}')
+        return _readonly(self.ancestor_at_level[level][self.leaf_indices])
+
+    @cached_property
+    def classifier_targets(self) -> np.ndarray:
+        """Target of every classifier for a pixel labelled with each node.
+
+        Entry ``[j, n]`` is the position, among classifier ``j``'s children,
+        of the child on the path to node ``n`` when ``j`` is a proper ancestor
+        of ``n``; otherwise :data:`IGNORE` (the pixel does not train ``j``).
+        Index it with a label map of node ids to get classifier ``j``'s target.
+
+        Shape:
+            ``(num_classifiers, N)`` int64.
+        """
+        anc, depth = self.ancestor_at_level, self._tree.depth
+        table = np.full((self.num_classifiers, self.num_nodes), IGNORE, dtype=np.int64)
+        for c in self.classifiers:
+            d = c.level - 1  # depth of the classifier's own node
+            below = (anc[d] == c.node_index) & (depth > d)
+            table[c.index] = np.where(below, self.child_position[anc[min(d + 1,
+                                                                       self.num_levels)]],
+                                      IGNORE)
+        return _readonly(table)
+
+    @cached_property
+    def ancestor_matrix(self) -> np.ndarray:
+        """``(N, N)`` bool, ``[a, n]`` true when ``a`` is ``n`` or an ancestor.
+
+        Dense: meant for small and medium taxonomies (N up to a few thousand).
+        """
+        anc = self.ancestor_at_level
+        matrix = np.zeros((self.num_nodes, self.num_nodes), dtype=bool)
+        columns = np.broadcast_to(np.arange(self.num_nodes), anc.shape)
+        matrix[anc.ravel(), columns.ravel()] = True
+        return _readonly(matrix)
+
+    # ------------------------------------------------------------- datasets
+    @property
+    def dataset_keys(self) -> tuple[str, ...]:
+        return tuple(self._datasets)
+
+    @property
+    def datasets(self) -> dict[str, DatasetSpec]:
+        return dict(self._datasets)
+
+    def dataset(self, key: str) -> DatasetSpec:
+        """The spec of one dataset.
+
+        Raises:
+            UnknownDatasetError: The taxonomy does not define ``key``.
+        """
+        try:
+            return self._datasets[key]
+        except KeyError:
+            hint = did_you_mean(key, self._datasets) or \
+                f"defined: {', '.join(self._datasets)}"
+            raise UnknownDatasetError(f'taxonomy {self.name!r} ({self.source}) has no '
+                                      f'dataset {key!r}; {hint}') from None
+
+    def _cached(self, key: str, table: str, build: Any) -> np.ndarray:
+        self.dataset(key)
+        if (key, table) not in self._per_dataset_cache:
+            self._per_dataset_cache[key, table] = _readonly(build(self._datasets[key]))
+        return self._per_dataset_cache[key, table]
+
+    def label_to_node(self, key: str) -> np.ndarray:
+        """Lookup table dataset label id -> node index (:data:`IGNORE` if ignored).
+
+        Returns:
+            ``(num_ids,)`` int64; ``lut[label_image]`` maps a whole label map.
+        """
+        def build(d: DatasetSpec) -> np.ndarray:
+            lut = np.full(d.num_ids, IGNORE, dtype=np.int64)
+            for c in d.classes:
+                if c.node is not None:
+                    lut[c.id] = self._tree.index[c.node]
+            return lut
+        return self._cached(key, 'label_to_node', build)
+
+    def node_to_dataset_class(self, key: str) -> np.ndarray:
+        """Every node's class in a dataset's label space.
+
+        A node maps to the id of its deepest ancestor-or-self that the dataset
+        labels: predictions finer than the dataset's labels go up the tree.
+
+        Returns:
+            ``(N,)`` int64 dataset ids, :data:`IGNORE` where the dataset has
+            no class at or above the node.
+        """
+        def build(d: DatasetSpec) -> np.ndarray:
+            mapped = np.full(self.num_nodes, IGNORE, dtype=np.int64)
+            for c in reversed(d.classes):  # the smallest id wins on shared nodes
+                if c.node is not None:
+                    mapped[self._tree.index[c.node]] = c.id
+            result = np.full(self.num_nodes, IGNORE, dtype=np.int64)
+            for row in self.ancestor_at_level:  # shallow to deep: deeper wins
+                candidate = mapped[row]
+                result = np.where(candidate >= 0, candidate, result)
+            return result
+        return self._cached(key, 'node_to_dataset_class', build)
+
+    def leaf_to_dataset_class(self, key: str) -> np.ndarray:
+        """``(num_leaves,)`` dataset id of every leaf (see
+        :meth:`node_to_dataset_class`), for evaluating leaf predictions in a
+        dataset's own label space."""
+        return self._cached(key, 'leaf_to_dataset_class',
+                            lambda d: self.node_to_dataset_class(key)[self.leaf_indices])
+
+    def labelled_nodes(self, key: str) -> tuple[str, ...]:
+        """Nodes a dataset labels, in preorder."""
+        lut = self.label_to_node(key)
+        return tuple(self._tree.names[i] for i in sorted(set(lut[lut >= 0].tolist())))
+
+    def supplied_children(self, key: str, classifier: str) -> tuple[str, ...]:
+        """Children of ``classifier`` that a dataset has examples of."""
+        self.dataset(key)
+        node = self.index(classifier)
+        return tuple(self._tree.names[c] for c in sorted(self._supplied[key].get(node, ())))
+
+    @cached_property
+    def supervision(self) -> np.ndarray:
+        """Which dataset trains which classifier.
+
+        A dataset trains a classifier when it has examples of at least two of
+        its children (unless listed in ``supervision.skip``), or of at least
+        one when listed in ``supervision.force``.
+
+        Shape:
+            ``(num_datasets, num_classifiers)`` bool, rows in
+            :attr:`dataset_keys` order.
+        """
+        table = np.zeros((len(self._datasets), self.num_classifiers), dtype=bool)
+        for row, d in enumerate(self._datasets.values()):
+            for c in self.classifiers:
+                n = len(self._supplied[d.key].get(c.node_index, ()))
+                table[row, c.index] = (n >= 2 and c.node not in d.skip) or \
+                    (n >= 1 and c.node in d.force)
+        return _readonly(table)
+
+    def trained_classifiers(self, key: str) -> tuple[str, ...]:
+        """Classifier nodes a dataset trains, in classifier order."""
+        row = self.supervision[self.dataset_keys.index(self.dataset(key).key)]
+        return tuple(c.node for c in self.classifiers if row[c.index])
+
+    def supervising_datasets(self, classifier: str) -> tuple[str, ...]:
+        """Datasets that train a classifier, in file order."""
+        column = self.supervision[:, self.classifier(classifier).index]
+        return tuple(k for k, on in zip(self.dataset_keys, column) if on)
+
+    # ------------------------------------------------------- serialisation
+    def tree_dict(self) -> dict:
+        """The tree as nested mappings ``{name: {child: ...}}``, leaves ``None``."""
+        names, children = self._tree.names, self._tree.children
+        built: dict[int, Optional[dict]] = {}
+        for node in range(self.num_nodes - 1, -1, -1):  # children before parents
+            built[node] = {names[c]: built.pop(c) for c in children[node]} \
+                if children[node] else None
+        return {names[0]: built[0]}
+
+    def to_dict(self) -> dict:
+        """A plain dict in the file format; ``from_dict(to_dict())`` round-trips."""
+        datasets = {}
+        for d in self._datasets.values():
+            entry: dict[str, Any] = {'annotation': d.annotation, 'encoding': d.encoding,
+                                     'num_ids': d.num_ids}
+            if d.description:
+                entry['description'] = d.description
+            if d.ignore_ids:
+                entry['ignore_ids'] = [part for part in
+                                       format_ids(sorted(d.ignore_ids)).split(', ')]
+                entry['ignore_ids'] = [int(p) if p.isdigit() else p
+                                       for p in entry['ignore_ids']]
+            classes = {}
+            for c in d.classes:
+                cls: dict[str, Any] = {'name': c.name}
+                if c.node is None:
+                    cls['ignore'] = True
+                else:
+                    cls['node'] = c.node
+                if c.attributes:
+                    cls['attributes'] = dict(c.attributes)
+                classes[c.id] = cls
+            entry['classes'] = classes
+            if d.force or d.skip:
+                entry['supervision'] = {'force': list(d.force), 'skip': list(d.skip)}
+            datasets[d.key] = entry
+        out: dict[str, Any] = {'name': self.name}
+        if self.spec.description:
+            out['description'] = self.spec.description
+        out['tree'] = self.tree_dict()
+        out['datasets'] = datasets
+        return out
+
+    @staticmethod
+    def _digest(payload: Any) -> str:
+        text = json.dumps(payload, sort_keys=True, separators=(',', ':'),
+                          ensure_ascii=True, default=str)
+        return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+    @cached_property
+    def tree_hash(self) -> str:
+        """SHA-256 of the tree alone (node names, order, nesting).
+
+        It fixes the model's output layout: two taxonomies with equal
+        ``tree_hash`` give heads with identical channels.
+        """
+        return self._digest([list(self._tree.names), self._tree.parent.tolist()])
+
+    @cached_property
+    def content_hash(self) -> str:
+        """SHA-256 of everything that has meaning: tree and dataset mappings.
+
+        Independent of formatting, comments, key order of datasets, the
+        taxonomy's name and descriptions.
+        """
+        payload = self.to_dict()
+        payload.pop('name', None)
+        payload.pop('description', None)
+        for entry in payload['datasets'].values():
+            entry.pop('description', None)
+            entry['classes'] = sorted([k, v] for k, v in entry['classes'].items())
+            if 'supervision' in entry:
+                entry['supervision'] = {k: sorted(v) for k, v in
+                                        entry['supervision'].items()}
+        payload['tree'] = self.tree_hash
+        return self._digest(payload)
+
+    def __repr__(self) -> str:
+        return (f'Taxonomy({self.name!r}, nodes={self.num_nodes}, '
+                f'leaves={self.num_leaves}, classifiers={self.num_classifiers}, '
+                f'datasets={list(self._datasets)})')

@@ -1,0 +1,350 @@
+"""Validation of taxonomy specs: small checks composed into one report.
+
+Each ``check_*`` function looks at one property and returns
+:class:`~mmhier.taxonomy.errors.Problem` records; :func:`validate_spec` runs
+them all and never stops at the first problem.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import networkx as nx
+
+from mmhier.taxonomy.errors import ERROR, WARNING, Problem
+from mmhier.taxonomy.spec import ENCODINGS, DatasetSpec, TaxonomySpec, did_you_mean
+from mmhier.taxonomy.tree_index import TreeIndex
+
+
+@dataclass
+class ValidationResult:
+    """Problems found, plus what validation built and later stages reuse.
+
+    Attributes:
+        problems: All errors and warnings, in check order.
+        graph: The tree as a networkx DiGraph (edges parent -> child).
+        tree: Preorder index of the tree; ``None`` when it is not a tree.
+        supplied: Per dataset key: classifier node index -> child indices the
+            dataset labels (``{}`` when ``tree`` is ``None``).
+    """
+
+    problems: list[Problem]
+    graph: nx.DiGraph
+    tree: Optional[TreeIndex]
+    supplied: dict[str, dict[int, set[int]]]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+
+def _problem(spec: TaxonomySpec, severity: str, code: str, message: str,
+             hint: str = '', line: Optional[int] = None) -> Problem:
+    return Problem(severity, code, message, hint, spec.source, line)
+
+
+def format_ids(ids: list[int]) -> str:
+    """Compresses sorted ids into ranges: ``[1, 2, 3, 7] -> '1-3, 7'``."""
+    parts: list[str] = []
+    start = prev = None
+    for i in sorted(ids):
+        if start is None:
+            start = prev = i
+        elif i == prev + 1:
+            prev = i
+        else:
+            parts.append(str(start) if start == prev else f'{start}-{prev}')
+            start = prev = i
+    if start is not None:
+        parts.append(str(start) if start == prev else f'{start}-{prev}')
+    return ', '.join(parts)
+
+
+def build_graph(spec: TaxonomySpec) -> nx.DiGraph:
+    """The spec's tree as a DiGraph; node attribute ``line`` is its file line."""
+    graph = nx.DiGraph()
+    for name, line in spec.node_lines.items():
+        graph.add_node(name, line=line)
+    graph.add_edges_from((e.parent, e.child) for e in spec.edges)
+    return graph
+
+
+def check_single_root(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Problem]:
+    """The tree has exactly one top-level node, and it has no parent."""
+    if len(spec.roots) > 1:
+        return [_problem(spec, ERROR, 'multiple-roots',
+                         f"the tree has {len(spec.roots)} top-level nodes "
+                         f"({', '.join(repr(r) for r in spec.roots)}); a taxonomy "
+                         'has exactly one root',
+                         'indent all nodes under a single root node',
+                         spec.node_lines.get(spec.roots[1]))]
+    if spec.roots and graph.in_degree(spec.roots[0]) > 0:
+        root = spec.roots[0]
+        parents = ', '.join(repr(p) for p in graph.predecessors(root))
+        return [_problem(spec, ERROR, 'cycle',
+                         f'the root {root!r} appears again below {parents}',
+                         'the root cannot be its own descendant: rename the inner '
+                         'occurrence', spec.node_lines.get(root))]
+    return []
+
+
+def check_one_parent(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Problem]:
+    """No node is listed under two parents (the hierarchy is a tree, not a DAG)."""
+    lines: dict[str, list[tuple[str, Optional[int]]]] = {}
+    for edge in spec.edges:
+        lines.setdefault(edge.child, []).append((edge.parent, edge.line))
+    problems = []
+    for node, parents in lines.items():
+        if graph.in_degree(node) > 1:
+            where = ', '.join(f'{p!r} (line {line})' for p, line in parents)
+            problems.append(_problem(
+                spec, ERROR, 'two-parents',
+                f'node {node!r} has {len(parents)} parents: {where}',
+                'a node belongs to one parent; to share a class, give each '
+                'occurrence its own name', parents[1][1]))
+    return problems
+
+
+def check_acyclic(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Problem]:
+    """No node is its own descendant."""
+    problems = []
+    for component in nx.strongly_connected_components(graph):
+        node = next(iter(component))
+        if len(component) == 1 and not graph.has_edge(node, node):
+            continue
+        cycle = [u for u, _ in nx.find_cycle(graph.subgraph(component), node)]
+        path = ' -> '.join(repr(n) for n in cycle + cycle[:1])
+        problems.append(_problem(spec, ERROR, 'cycle', f'cycle in the tree: {path}',
+                                 'a node cannot be listed below itself; rename one '
+                                 'occurrence', spec.node_lines.get(cycle[-1])))
+    return problems
+
+
+def check_classifier_sizes(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Problem]:
+    """Every inner node (classifier) has at least two children."""
+    problems = []
+    for node in graph:
+        if graph.out_degree(node) == 1:
+            child = next(iter(graph.successors(node)))
+            problems.append(_problem(
+                spec, ERROR, 'few-children',
+                f'classifier {node!r} has only one child ({child!r}); a classifier '
+                'needs at least two', f'add siblings to {child!r}, or remove '
+                f'{child!r} and map its classes to {node!r}',
+                spec.node_lines.get(node)))
+    return problems
+
+
+def check_similar_names(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Problem]:
+    """Warn about node names that differ only in case or surrounding spaces."""
+    seen: dict[str, str] = {}
+    problems = []
+    for name in graph:
+        folded = name.strip().casefold()
+        if folded in seen:
+            problems.append(_problem(spec, WARNING, 'similar-names',
+                                     f'nodes {seen[folded]!r} and {name!r} differ '
+                                     'only in case or spaces',
+                                     'rename one so that they cannot be confused',
+                                     spec.node_lines.get(name)))
+        else:
+            seen[folded] = name
+    return problems
+
+
+def check_dataset_ids(spec: TaxonomySpec, dataset: DatasetSpec) -> list[Problem]:
+    """Label ids fit the encoding and ``num_ids``; every id is mapped or ignored."""
+    problems = []
+    top = ENCODINGS[dataset.encoding]
+    where = f'dataset {dataset.key!r}'
+    num_ids_line = dataset.key_lines.get('num_ids', dataset.line)
+    if dataset.num_ids - 1 > top:
+        problems.append(_problem(spec, ERROR, 'id-out-of-range',
+                                 f'{where}: num_ids {dataset.num_ids} does not fit '
+                                 f'encoding {dataset.encoding} (ids 0..{top})',
+                                 'choose a wider encoding (uint16 or int32)',
+                                 num_ids_line))
+    for cls in dataset.classes:
+        if not 0 <= cls.id <= top:
+            problems.append(_problem(spec, ERROR, 'id-out-of-range',
+                                     f'{where}: label id {cls.id} ({cls.name!r}) is '
+                                     f'outside encoding {dataset.encoding} (0..{top})',
+                                     'fix the id or choose a wider encoding', cls.line))
+        elif cls.id >= dataset.num_ids:
+            problems.append(_problem(spec, ERROR, 'id-out-of-range',
+                                     f'{where}: label id {cls.id} ({cls.name!r}) is '
+                                     f'not below num_ids {dataset.num_ids}',
+                                     'fix the id or raise num_ids', cls.line))
+    bad_ignored = sorted(i for i in dataset.ignore_ids
+                         if not 0 <= i < min(dataset.num_ids, top + 1))
+    if bad_ignored:
+        problems.append(_problem(spec, ERROR, 'id-out-of-range',
+                                 f'{where}: ignore_ids {format_ids(bad_ignored)} are '
+                                 f'outside 0..{min(dataset.num_ids, top + 1) - 1}',
+                                 'fix the ids or raise num_ids',
+                                 dataset.key_lines.get('ignore_ids')))
+    covered = {c.id for c in dataset.classes} | set(dataset.ignore_ids)
+    if dataset.num_ids - 1 <= top:
+        missing = [i for i in range(dataset.num_ids) if i not in covered]
+        if missing:
+            problems.append(_problem(
+                spec, ERROR, 'unmapped-id',
+                f'{where}: label ids {format_ids(missing)} are neither mapped to a '
+                'node nor ignored',
+                'add a class entry for each, or list them in ignore_ids',
+                dataset.key_lines.get('classes', dataset.line)))
+    return problems
+
+
+def check_dataset_nodes(spec: TaxonomySpec, dataset: DatasetSpec,
+                        graph: nx.DiGraph) -> list[Problem]:
+    """Classes map to existing nodes other than the root; note shared nodes."""
+    problems = []
+    where = f'dataset {dataset.key!r}'
+    root = spec.roots[0] if spec.roots else None
+    first_id: dict[str, int] = {}
+    for cls in dataset.classes:
+        if cls.node is None:
+            continue
+        if cls.node not in graph:
+            hint = did_you_mean(cls.node, graph.nodes) or \
+                'add the node to the tree or fix the name (names are case-sensitive)'
+            problems.append(_problem(spec, ERROR, 'unknown-node',
+                                     f'{where}: id {cls.id} ({cls.name!r}) maps to '
+                                     f'unknown node {cls.node!r}', hint, cls.line))
+        elif cls.node == root:
+            problems.append(_problem(spec, ERROR, 'maps-to-root',
+                                     f'{where}: id {cls.id} ({cls.name!r}) maps to the '
+                                     f'root {root!r}, which carries no information',
+                                     'write `ignore: true` instead', cls.line))
+        elif cls.node in first_id:
+            problems.append(_problem(spec, WARNING, 'shared-node',
+                                     f'{where}: ids {first_id[cls.node]} and {cls.id} '
+                                     f'both map to node {cls.node!r}; predictions of '
+                                     f'{cls.node!r} are evaluated as id '
+                                     f'{first_id[cls.node]}',
+                                     'map one of them to a finer node if one exists',
+                                     cls.line))
+        else:
+            first_id[cls.node] = cls.id
+    if dataset.classes and not first_id and not problems:
+        problems.append(_problem(spec, WARNING, 'no-labels',
+                                 f'{where} maps no id to a node; it trains nothing',
+                                 '', dataset.line))
+    return problems
+
+
+def check_supervision_overrides(spec: TaxonomySpec, dataset: DatasetSpec,
+                                graph: nx.DiGraph) -> list[Problem]:
+    """``supervision.force/skip`` name existing classifiers, each at most once."""
+    problems = []
+    where = f'dataset {dataset.key!r}'
+    line = dataset.key_lines.get('supervision', dataset.line)
+    for kind, names in (('force', dataset.force), ('skip', dataset.skip)):
+        for name in names:
+            if name not in graph:
+                problems.append(_problem(spec, ERROR, 'unknown-node',
+                                         f'{where}: supervision.{kind} names unknown '
+                                         f'node {name!r}',
+                                         did_you_mean(name, graph.nodes), line))
+            elif graph.out_degree(name) == 0:
+                problems.append(_problem(spec, ERROR, 'not-a-classifier',
+                                         f'{where}: supervision.{kind} names {name!r}, '
+                                         'a leaf; only inner nodes are classifiers',
+                                         '', line))
+    for name in set(dataset.force) & set(dataset.skip):
+        problems.append(_problem(spec, ERROR, 'bad-value',
+                                 f'{where}: {name!r} is under both supervision.force '
+                                 'and supervision.skip', 'keep one', line))
+    return problems
+
+
+def labelled_nodes(dataset: DatasetSpec, tree: TreeIndex) -> list[int]:
+    """Indices of the nodes a dataset's classes map to (known nodes only)."""
+    return [tree.index[c.node] for c in dataset.classes if c.node in tree.index]
+
+
+def check_root_coverage(spec: TaxonomySpec, tree: TreeIndex,
+                        supplied: dict[str, dict[int, set[int]]]) -> list[Problem]:
+    """Every root child has a per-pixel example (the paper's hard constraint)."""
+    covered: set[int] = set()
+    for dataset in spec.datasets:
+        if dataset.annotation == 'pixel':
+            covered |= supplied[dataset.key].get(0, set())
+    problems = []
+    for child in tree.children[0]:
+        if child not in covered:
+            name = tree.names[child]
+            problems.append(_problem(
+                spec, ERROR, 'root-child-unlabelled',
+                f'no per-pixel dataset labels {name!r} or any node below it, so the '
+                'root classifier can never learn it',
+                f'map a class of a pixel dataset to {name!r} or a descendant, or '
+                'move it below a node that is labelled per pixel',
+                spec.node_lines.get(name)))
+    return problems
+
+
+def check_single_child_supervision(spec: TaxonomySpec, tree: TreeIndex,
+                                   supplied: dict[str, dict[int, set[int]]]
+                                   ) -> list[Problem]:
+    """A dataset that labels only one child of a classifier does not train it."""
+    problems = []
+    for dataset in spec.datasets:
+        where = f'dataset {dataset.key!r}'
+        line = dataset.key_lines.get('supervision', dataset.line)
+        for name in dataset.force:
+            node = tree.index.get(name)
+            if node is not None and tree.children[node] and \
+                    not supplied[dataset.key].get(node):
+                problems.append(_problem(spec, ERROR, 'force-without-labels',
+                                         f'{where}: supervision.force names {name!r}, '
+                                         'but the dataset labels nothing below it',
+                                         f'remove {name!r} from supervision.force',
+                                         line))
+        for node, children in supplied[dataset.key].items():
+            name = tree.names[node]
+            if len(children) != 1 or name in dataset.skip or name in dataset.force:
+                continue
+            only = tree.names[next(iter(children))]
+            problems.append(_problem(
+                spec, WARNING, 'single-child-supervision',
+                f'{where} labels only {only!r} below classifier {name!r}, so it will '
+                f'not train {name!r} (it would teach that everything is {only!r})',
+                f'list {name!r} under supervision.skip of {dataset.key!r} to confirm, '
+                'or under supervision.force to train it anyway', line))
+    return problems
+
+
+def validate_spec(spec: TaxonomySpec) -> ValidationResult:
+    """Run every check on a spec.
+
+    Args:
+        spec: The parsed taxonomy.
+
+    Returns:
+        All problems found plus the graph, tree index and supervision data
+        built on the way (reused by :class:`~mmhier.taxonomy.Taxonomy`).
+    """
+    graph = build_graph(spec)
+    structure = (check_single_root(spec, graph) + check_one_parent(spec, graph)
+                 + check_acyclic(spec, graph))
+    problems = (structure + check_classifier_sizes(spec, graph)
+                + check_similar_names(spec, graph))
+    for dataset in spec.datasets:
+        problems += check_dataset_ids(spec, dataset)
+        problems += check_dataset_nodes(spec, dataset, graph)
+        problems += check_supervision_overrides(spec, dataset, graph)
+    tree = None
+    supplied: dict[str, dict[int, set[int]]] = {}
+    if spec.roots and not structure:
+        tree = TreeIndex(spec.roots[0], [(e.parent, e.child) for e in spec.edges])
+        supplied = {d.key: tree.supplied_children(labelled_nodes(d, tree))
+                    for d in spec.datasets}
+        problems += check_root_coverage(spec, tree, supplied)
+        problems += check_single_child_supervision(spec, tree, supplied)
+    return ValidationResult(problems, graph, tree, supplied)

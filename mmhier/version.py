@@ -1,0 +1,3 @@
+"""Version of mmhier."""
+
+__version__ = '0.1.0'
