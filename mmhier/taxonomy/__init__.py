@@ -7,12 +7,12 @@ from mmhier.taxonomy.errors import (Problem, TaxonomyError, TaxonomyFileError,
                                     TaxonomySyntaxError, TaxonomyValidationError,
                                     UnknownDatasetError, UnknownNodeError)
 from mmhier.taxonomy.spec import DatasetClass, DatasetSpec, TaxonomySpec, parse_spec
-from mmhier.taxonomy.taxonomy import IGNORE, Classifier, Taxonomy
+from mmhier.taxonomy.taxonomy import IGNORE, Classifier, Taxonomy, validate_file
 from mmhier.taxonomy.validation import ValidationResult, validate_spec
 
 __all__ = [
     'IGNORE', 'Classifier', 'DatasetClass', 'DatasetSpec', 'Problem', 'Taxonomy',
     'TaxonomyError', 'TaxonomyFileError', 'TaxonomySpec', 'TaxonomySyntaxError',
     'TaxonomyValidationError', 'UnknownDatasetError', 'UnknownNodeError',
-    'ValidationResult', 'parse_spec', 'validate_spec'
+    'ValidationResult', 'parse_spec', 'validate_file', 'validate_spec'
 ]

@@ -19,7 +19,7 @@ import numpy as np
 from mmhier.taxonomy.errors import (Problem, TaxonomyValidationError,
                                     UnknownDatasetError, UnknownNodeError)
 from mmhier.taxonomy.spec import DatasetSpec, TaxonomySpec, did_you_mean, parse_spec
-from mmhier.taxonomy.validation import format_ids, validate_spec
+from mmhier.taxonomy.validation import ValidationResult, format_ids, validate_spec
 from mmhier.taxonomy.yaml_io import parse_yaml, read_yaml
 
 #: Value of lookup tables where there is no node / target / class.
@@ -48,6 +48,33 @@ class Classifier(NamedTuple):
     @property
     def num_outputs(self) -> int:
         return len(self.children)
+
+
+def _check_document(data: Any, source: str
+                    ) -> tuple[Optional[TaxonomySpec], list[Problem],
+                               Optional[ValidationResult]]:
+    spec, problems = parse_spec(data, source)
+    if spec is None:
+        return None, problems, None
+    result = validate_spec(spec)
+    return spec, problems + result.problems, result
+
+
+def validate_file(path: Union[str, os.PathLike]) -> list[Problem]:
+    """All problems of a taxonomy file, errors and warnings, without raising
+    for them.
+
+    Args:
+        path: The YAML file.
+
+    Returns:
+        Problems in check order; the file is valid when none is an error.
+
+    Raises:
+        TaxonomyFileError: The file is missing or unreadable.
+        TaxonomySyntaxError: The file is not valid YAML.
+    """
+    return _check_document(read_yaml(path), os.fspath(path))[1]
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -91,12 +118,9 @@ class Taxonomy:
         Raises:
             TaxonomyValidationError: The document has errors; all are listed.
         """
-        spec, problems = parse_spec(data, source)
-        if spec is None:
-            raise TaxonomyValidationError(problems)
-        result = validate_spec(spec)
-        problems = problems + result.problems
-        if any(p.is_error for p in problems) or result.tree is None:
+        spec, problems, result = _check_document(data, source)
+        if spec is None or result is None or result.tree is None \
+                or any(p.is_error for p in problems):
             raise TaxonomyValidationError(problems)
         return cls(spec, problems, result)
 

@@ -65,16 +65,18 @@ def format_ids(ids: list[int]) -> str:
 
 
 def build_graph(spec: TaxonomySpec) -> nx.DiGraph:
-    """The spec's tree as a DiGraph; node attribute ``line`` is its file line."""
+    """The spec's tree as a DiGraph; nodes carry the ``line`` of their first
+    occurrence, edges the ``line`` of the child's occurrence."""
     graph = nx.DiGraph()
     for name, line in spec.node_lines.items():
         graph.add_node(name, line=line)
-    graph.add_edges_from((e.parent, e.child) for e in spec.edges)
+    graph.add_edges_from((e.parent, e.child, {'line': e.line}) for e in spec.edges)
     return graph
 
 
 def check_single_root(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Problem]:
-    """The tree has exactly one top-level node, and it has no parent."""
+    """The tree has exactly one top-level node (a root listed again below
+    itself is reported by :func:`check_acyclic`)."""
     if len(spec.roots) > 1:
         return [_problem(spec, ERROR, 'multiple-roots',
                          f"the tree has {len(spec.roots)} top-level nodes "
@@ -82,13 +84,6 @@ def check_single_root(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Problem]:
                          'has exactly one root',
                          'indent all nodes under a single root node',
                          spec.node_lines.get(spec.roots[1]))]
-    if spec.roots and graph.in_degree(spec.roots[0]) > 0:
-        root = spec.roots[0]
-        parents = ', '.join(repr(p) for p in graph.predecessors(root))
-        return [_problem(spec, ERROR, 'cycle',
-                         f'the root {root!r} appears again below {parents}',
-                         'the root cannot be its own descendant: rename the inner '
-                         'occurrence', spec.node_lines.get(root))]
     return []
 
 
@@ -116,11 +111,15 @@ def check_acyclic(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Problem]:
         node = next(iter(component))
         if len(component) == 1 and not graph.has_edge(node, node):
             continue
-        cycle = [u for u, _ in nx.find_cycle(graph.subgraph(component), node)]
+        edges = nx.find_cycle(graph.subgraph(component), node)
+        # Start the cycle at the edge that closes it last in the file.
+        lines = [graph.edges[u, v]['line'] or 0 for u, v in edges]
+        last = lines.index(max(lines))
+        cycle = [u for u, _ in edges[last + 1:] + edges[:last + 1]]
         path = ' -> '.join(repr(n) for n in cycle + cycle[:1])
         problems.append(_problem(spec, ERROR, 'cycle', f'cycle in the tree: {path}',
                                  'a node cannot be listed below itself; rename one '
-                                 'occurrence', spec.node_lines.get(cycle[-1])))
+                                 'occurrence', max(lines) or None))
     return problems
 
 

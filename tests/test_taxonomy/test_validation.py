@@ -1,0 +1,121 @@
+"""Validation: valid / invalid fixture pairs, one per check.
+
+Each fixture file states what it expects in its first lines::
+
+    # expect: two-parents@10, cycle@7      (error codes @ line; or `valid`)
+    # expect-warning: single-child-supervision@12
+
+and the test checks that validation reports exactly those errors and
+warnings, all at once.
+"""
+import re
+from pathlib import Path
+
+import pytest
+
+from mmhier.taxonomy import (Taxonomy, TaxonomySyntaxError, TaxonomyValidationError,
+                             validate_file)
+from tests.conftest import TEST_DATA
+
+FIXTURES = TEST_DATA / 'taxonomies'
+VALID = sorted((FIXTURES / 'valid').glob('*.yaml'))
+INVALID = sorted(p for p in (FIXTURES / 'invalid').glob('*.yaml')
+                 if p.stem != 'syntax_error')
+
+
+def _expected(path: Path, tag: str) -> list[tuple[str, int]]:
+    for line in path.read_text().splitlines()[:3]:
+        match = re.match(rf'# {tag}: (.*)', line)
+        if match and match.group(1).strip() != 'valid':
+            return sorted((code, int(num)) for code, num in
+                          re.findall(r'([a-z-]+)@(\d+)', match.group(1)))
+    return []
+
+
+def _found(problems, errors: bool) -> list[tuple[str, int]]:
+    return sorted((p.code, p.line) for p in problems if p.is_error == errors)
+
+
+@pytest.mark.parametrize('path', VALID, ids=lambda p: p.stem)
+def test_valid_fixture(path):
+    problems = validate_file(path)
+    assert _found(problems, errors=True) == []
+    assert _found(problems, errors=False) == _expected(path, 'expect-warning')
+    tax = Taxonomy.from_file(path)
+    assert [(w.code, w.line) for w in tax.warnings] == \
+        [(w.code, w.line) for w in problems if not w.is_error]
+
+
+@pytest.mark.parametrize('path', INVALID, ids=lambda p: p.stem)
+def test_invalid_fixture(path):
+    expected = _expected(path, 'expect')
+    assert expected, f'{path.name} states no expectation'
+    problems = validate_file(path)
+    assert _found(problems, errors=True) == expected
+    assert _found(problems, errors=False) == _expected(path, 'expect-warning')
+    for problem in problems:
+        assert problem.source == str(path)
+    with pytest.raises(TaxonomyValidationError) as info:
+        Taxonomy.from_file(path)
+    assert sorted((p.code, p.line) for p in info.value.errors) == expected
+
+
+def test_all_problems_reported_at_once():
+    path = FIXTURES / 'invalid' / 'many_problems.yaml'
+    with pytest.raises(TaxonomyValidationError) as info:
+        Taxonomy.from_file(path)
+    message = str(info.value)
+    assert message.startswith('8 error(s) in taxonomy:')
+    for text in ("'second_root'", "'annotaton'", "unknown node 'gras'",
+                 'label ids 2-3 are neither mapped', 'label id 1 is listed twice'):
+        assert text in message
+    assert f'{path}:19:' in message
+
+
+def test_syntax_error_names_line_and_column():
+    path = FIXTURES / 'invalid' / 'syntax_error.yaml'
+    with pytest.raises(TaxonomySyntaxError) as info:
+        validate_file(path)
+    assert (info.value.line, info.value.column) == (4, 9)
+    assert str(info.value).startswith(f'{path}:4:9: YAML syntax error')
+
+
+def test_unknown_node_hint_suggests_close_name():
+    problems = validate_file(FIXTURES / 'invalid' / 'unknown_node.yaml')
+    hints = {p.message: p.hint for p in problems if p.code == 'unknown-node'}
+    assert hints["dataset 'd': id 1 ('Road') maps to unknown node 'Road'"] == \
+        "did you mean 'road'?"
+
+
+def test_yaml_boolean_name_hint_says_quote_it():
+    problem, = validate_file(FIXTURES / 'invalid' / 'yaml_boolean_name.yaml')
+    assert 'not a string' in problem.message and 'quote' in problem.hint
+
+
+def test_in_memory_dict_without_positions():
+    data = {'name': 't', 'tree': {'root': {'a': None, 'b': None}},
+            'datasets': {'d': {'annotation': 'pixel', 'classes': {0: 'a', 1: 'c'}}}}
+    with pytest.raises(TaxonomyValidationError) as info:
+        Taxonomy.from_dict(data)
+    codes = sorted(p.code for p in info.value.errors)
+    assert codes == ['root-child-unlabelled', 'unknown-node']
+    assert all(p.source == '<dict>' and p.line is None for p in info.value.errors
+               if p.code == 'unknown-node')
+
+
+@pytest.mark.parametrize('text, code', [
+    ('[1, 2]', 'not-a-mapping'),
+    ('name: x\n', 'missing-key'),
+    ('name: x\ntree: []\ndatasets: {}\n', 'bad-tree'),
+    ('name: x\ntree: {root: [a, b]}\ndatasets: {d: {annotation: pixel}}\n', 'no-classes'),
+    ('name: x\ntree: {root: [a, b]}\ndatasets:\n  d:\n    annotation: pixel\n'
+     '    encoding: uint4\n    classes: {0: a, 1: b}\n', 'bad-encoding'),
+    ('name: x\ntree: {root: [a, b]}\ndatasets:\n  d:\n    annotation: pixel\n'
+     '    ignore_ids: [x-y]\n    classes: {0: a, 1: b}\n', 'bad-id'),
+    ('name: x\ntree: {root: {a: 3, b: }}\ndatasets: {d: {annotation: pixel, '
+     'classes: {0: a, 1: b}}}\n', 'bad-children'),
+])
+def test_malformed_documents(text, code):
+    with pytest.raises(TaxonomyValidationError) as info:
+        Taxonomy.from_string(text)
+    assert code in [p.code for p in info.value.errors]
