@@ -43,6 +43,7 @@ TOP_LEVEL_KEYS = ('name', 'description', 'tree', 'datasets')
 DATASET_KEYS = ('description', 'annotation', 'encoding', 'num_ids', 'ignore_ids',
                 'classes', 'supervision')
 CLASS_KEYS = ('name', 'node', 'ignore', 'attributes')
+_CLASS_KEY_SET = frozenset(CLASS_KEYS)
 SUPERVISION_KEYS = ('force', 'skip')
 _RANGE = re.compile(r'^\s*(\d+)\s*-\s*(\d+)\s*$')
 
@@ -276,12 +277,14 @@ def _parse_id_list(raw: Any, where: str, line: Optional[int],
 
 def _parse_class(label_id: Any, raw: Any, dataset: str, line: Optional[int],
                  out: _Collector) -> Optional[DatasetClass]:
-    where = f'dataset {dataset!r}, id {label_id!r}'
-    if isinstance(label_id, bool) or not isinstance(label_id, int):
+    if type(label_id) is not int:  # bool is an int subclass: rejected too
         out.error('bad-id', f'dataset {dataset!r}: label id {label_id!r} is not an '
                   'integer', 'label ids are the integers stored in the label files',
                   line)
         return None
+    if type(raw) is str and raw.strip():  # fast path: `8: sidewalk`
+        return DatasetClass(label_id, raw, raw, {}, line)
+    where = f'dataset {dataset!r}, id {label_id!r}'
     if isinstance(raw, str):
         raw = {'name': raw}
     if not isinstance(raw, dict):
@@ -289,7 +292,8 @@ def _parse_class(label_id: Any, raw: Any, dataset: str, line: Optional[int],
                   f'name/node/ignore, got {raw!r}',
                   "write e.g. `7: {name: road, node: driveable}` or `8: sidewalk`", line)
         return None
-    _check_keys(raw, CLASS_KEYS, where, out)
+    if not raw.keys() <= _CLASS_KEY_SET or getattr(raw, 'duplicates', None):
+        _check_keys(raw, CLASS_KEYS, where, out)
     name = raw.get('name')
     if not isinstance(name, (str, int, float)) or isinstance(name, bool) \
             or not str(name).strip():

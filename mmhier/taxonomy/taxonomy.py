@@ -20,7 +20,7 @@ from mmhier.taxonomy.errors import (Problem, TaxonomyValidationError,
                                     UnknownDatasetError, UnknownNodeError)
 from mmhier.taxonomy.spec import DatasetSpec, TaxonomySpec, did_you_mean, parse_spec
 from mmhier.taxonomy.validation import ValidationResult, format_ids, validate_spec
-from mmhier.taxonomy.yaml_io import parse_yaml, read_yaml
+from mmhier.taxonomy.yaml_io import gc_paused, parse_yaml, read_yaml
 
 #: Value of lookup tables where there is no node / target / class.
 IGNORE = -1
@@ -53,10 +53,11 @@ class Classifier(NamedTuple):
 def _check_document(data: Any, source: str
                     ) -> tuple[Optional[TaxonomySpec], list[Problem],
                                Optional[ValidationResult]]:
-    spec, problems = parse_spec(data, source)
-    if spec is None:
-        return None, problems, None
-    result = validate_spec(spec)
+    with gc_paused():
+        spec, problems = parse_spec(data, source)
+        if spec is None:
+            return None, problems, None
+        result = validate_spec(spec)
     return spec, problems + result.problems, result
 
 
@@ -91,7 +92,7 @@ class Taxonomy:
         spec: The parsed file.
         problems: Problems found while parsing and validating; must contain
             no errors.
-        result: The validation result (graph, tree index, supervision).
+        result: The validation result (tree index, supervision).
 
     Example:
         >>> tax = Taxonomy.from_file('taxonomies/cs_vistas_gtsdb.yaml')
@@ -104,7 +105,6 @@ class Taxonomy:
     def __init__(self, spec: TaxonomySpec, problems: list[Problem], result: Any):
         self.spec = spec
         self.warnings: tuple[Problem, ...] = tuple(p for p in problems if not p.is_error)
-        self.graph: nx.DiGraph = result.graph
         self._tree = result.tree
         self._supplied: dict[str, dict[int, set[int]]] = result.supplied
         self._datasets: dict[str, DatasetSpec] = {d.key: d for d in spec.datasets}
@@ -146,6 +146,20 @@ class Taxonomy:
         return cls.from_dict(read_yaml(path), os.fspath(path))
 
     # ------------------------------------------------------------ structure
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """The tree as a networkx DiGraph (edges parent -> child, in order).
+
+        Nodes carry ``level`` and ``line`` (their line in the file) attributes.
+        """
+        graph = nx.DiGraph(name=self.name)
+        lines = self.spec.node_lines
+        graph.add_nodes_from((n, {'level': int(d), 'line': lines.get(n)})
+                             for n, d in zip(self._tree.names, self._tree.depth))
+        graph.add_edges_from((self._tree.names[p], n) for n, p in
+                             zip(self._tree.names[1:], self._tree.parent[1:].tolist()))
+        return graph
+
     @property
     def name(self) -> str:
         return self.spec.name
@@ -449,10 +463,12 @@ class Taxonomy:
         """
         table = np.zeros((len(self._datasets), self.num_classifiers), dtype=bool)
         for row, d in enumerate(self._datasets.values()):
-            for c in self.classifiers:
-                n = len(self._supplied[d.key].get(c.node_index, ()))
-                table[row, c.index] = (n >= 2 and c.node not in d.skip) or \
-                    (n >= 1 and c.node in d.force)
+            skip, force = set(d.skip), set(d.force)
+            position = self._classifier_of_node
+            for node, children in self._supplied[d.key].items():
+                name = self._tree.names[node]
+                table[row, position[node]] = (len(children) >= 2 and name not in skip) \
+                    or (len(children) >= 1 and name in force)
         return _readonly(table)
 
     def trained_classifiers(self, key: str) -> tuple[str, ...]:

@@ -22,14 +22,12 @@ class ValidationResult:
 
     Attributes:
         problems: All errors and warnings, in check order.
-        graph: The tree as a networkx DiGraph (edges parent -> child).
         tree: Preorder index of the tree; ``None`` when it is not a tree.
         supplied: Per dataset key: classifier node index -> child indices the
             dataset labels (``{}`` when ``tree`` is ``None``).
     """
 
     problems: list[Problem]
-    graph: nx.DiGraph
     tree: Optional[TreeIndex]
     supplied: dict[str, dict[int, set[int]]]
 
@@ -64,17 +62,41 @@ def format_ids(ids: list[int]) -> str:
     return ', '.join(parts)
 
 
+class Links:
+    """Parents and children of every node name, from the spec's edges.
+
+    Validation works on these plain dicts; networkx is only needed to find
+    cycles, which can only exist when some node has too many parents.
+
+    Args:
+        spec: The parsed taxonomy.
+    """
+
+    def __init__(self, spec: TaxonomySpec):
+        self.nodes = spec.node_lines
+        self.parents: dict[str, list[tuple[str, Optional[int]]]] = {}
+        self.children: dict[str, list[str]] = {}
+        for edge in spec.edges:
+            self.parents.setdefault(edge.child, []).append((edge.parent, edge.line))
+            self.children.setdefault(edge.parent, []).append(edge.child)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.nodes
+
+    def num_children(self, name: str) -> int:
+        return len(self.children.get(name, ()))
+
+
 def build_graph(spec: TaxonomySpec) -> nx.DiGraph:
     """The spec's tree as a DiGraph; nodes carry the ``line`` of their first
     occurrence, edges the ``line`` of the child's occurrence."""
     graph = nx.DiGraph()
-    for name, line in spec.node_lines.items():
-        graph.add_node(name, line=line)
+    graph.add_nodes_from((name, {'line': line}) for name, line in spec.node_lines.items())
     graph.add_edges_from((e.parent, e.child, {'line': e.line}) for e in spec.edges)
     return graph
 
 
-def check_single_root(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Problem]:
+def check_single_root(spec: TaxonomySpec, links: Links) -> list[Problem]:
     """The tree has exactly one top-level node (a root listed again below
     itself is reported by :func:`check_acyclic`)."""
     if len(spec.roots) > 1:
@@ -87,14 +109,11 @@ def check_single_root(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Problem]:
     return []
 
 
-def check_one_parent(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Problem]:
+def check_one_parent(spec: TaxonomySpec, links: Links) -> list[Problem]:
     """No node is listed under two parents (the hierarchy is a tree, not a DAG)."""
-    lines: dict[str, list[tuple[str, Optional[int]]]] = {}
-    for edge in spec.edges:
-        lines.setdefault(edge.child, []).append((edge.parent, edge.line))
     problems = []
-    for node, parents in lines.items():
-        if graph.in_degree(node) > 1:
+    for node, parents in links.parents.items():
+        if len({p for p, _ in parents}) > 1:
             where = ', '.join(f'{p!r} (line {line})' for p, line in parents)
             problems.append(_problem(
                 spec, ERROR, 'two-parents',
@@ -104,8 +123,16 @@ def check_one_parent(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Problem]:
     return problems
 
 
-def check_acyclic(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Problem]:
+def check_acyclic(spec: TaxonomySpec, links: Links) -> list[Problem]:
     """No node is its own descendant."""
+    # In the nested file format a node can only close a cycle by appearing a
+    # second time, which gives it two parents (or a parent, for a top-level
+    # node): without such a node there is no cycle, and the linear-time
+    # search below is skipped.
+    roots = set(spec.roots)
+    if all(len(p) <= (0 if n in roots else 1) for n, p in links.parents.items()):
+        return []
+    graph = build_graph(spec)
     problems = []
     for component in nx.strongly_connected_components(graph):
         node = next(iter(component))
@@ -123,12 +150,12 @@ def check_acyclic(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Problem]:
     return problems
 
 
-def check_classifier_sizes(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Problem]:
+def check_classifier_sizes(spec: TaxonomySpec, links: Links) -> list[Problem]:
     """Every inner node (classifier) has at least two children."""
     problems = []
-    for node in graph:
-        if graph.out_degree(node) == 1:
-            child = next(iter(graph.successors(node)))
+    for node, children in links.children.items():
+        if len(set(children)) == 1:
+            child = children[0]
             problems.append(_problem(
                 spec, ERROR, 'few-children',
                 f'classifier {node!r} has only one child ({child!r}); a classifier '
@@ -138,11 +165,11 @@ def check_classifier_sizes(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Proble
     return problems
 
 
-def check_similar_names(spec: TaxonomySpec, graph: nx.DiGraph) -> list[Problem]:
+def check_similar_names(spec: TaxonomySpec, links: Links) -> list[Problem]:
     """Warn about node names that differ only in case or surrounding spaces."""
     seen: dict[str, str] = {}
     problems = []
-    for name in graph:
+    for name in links.nodes:
         folded = name.strip().casefold()
         if folded in seen:
             problems.append(_problem(spec, WARNING, 'similar-names',
@@ -200,7 +227,7 @@ def check_dataset_ids(spec: TaxonomySpec, dataset: DatasetSpec) -> list[Problem]
 
 
 def check_dataset_nodes(spec: TaxonomySpec, dataset: DatasetSpec,
-                        graph: nx.DiGraph) -> list[Problem]:
+                        links: Links) -> list[Problem]:
     """Classes map to existing nodes other than the root; note shared nodes."""
     problems = []
     where = f'dataset {dataset.key!r}'
@@ -209,8 +236,8 @@ def check_dataset_nodes(spec: TaxonomySpec, dataset: DatasetSpec,
     for cls in dataset.classes:
         if cls.node is None:
             continue
-        if cls.node not in graph:
-            hint = did_you_mean(cls.node, graph.nodes) or \
+        if cls.node not in links:
+            hint = did_you_mean(cls.node, links.nodes) or \
                 'add the node to the tree or fix the name (names are case-sensitive)'
             problems.append(_problem(spec, ERROR, 'unknown-node',
                                      f'{where}: id {cls.id} ({cls.name!r}) maps to '
@@ -238,19 +265,19 @@ def check_dataset_nodes(spec: TaxonomySpec, dataset: DatasetSpec,
 
 
 def check_supervision_overrides(spec: TaxonomySpec, dataset: DatasetSpec,
-                                graph: nx.DiGraph) -> list[Problem]:
+                                links: Links) -> list[Problem]:
     """``supervision.force/skip`` name existing classifiers, each at most once."""
     problems = []
     where = f'dataset {dataset.key!r}'
     line = dataset.key_lines.get('supervision', dataset.line)
     for kind, names in (('force', dataset.force), ('skip', dataset.skip)):
         for name in names:
-            if name not in graph:
+            if name not in links:
                 problems.append(_problem(spec, ERROR, 'unknown-node',
                                          f'{where}: supervision.{kind} names unknown '
                                          f'node {name!r}',
-                                         did_you_mean(name, graph.nodes), line))
-            elif graph.out_degree(name) == 0:
+                                         did_you_mean(name, links.nodes), line))
+            elif links.num_children(name) == 0:
                 problems.append(_problem(spec, ERROR, 'not-a-classifier',
                                          f'{where}: supervision.{kind} names {name!r}, '
                                          'a leaf; only inner nodes are classifiers',
@@ -305,9 +332,10 @@ def check_single_child_supervision(spec: TaxonomySpec, tree: TreeIndex,
                                          'but the dataset labels nothing below it',
                                          f'remove {name!r} from supervision.force',
                                          line))
+        overridden = set(dataset.skip) | set(dataset.force)
         for node, children in supplied[dataset.key].items():
             name = tree.names[node]
-            if len(children) != 1 or name in dataset.skip or name in dataset.force:
+            if len(children) != 1 or name in overridden:
                 continue
             only = tree.names[next(iter(children))]
             problems.append(_problem(
@@ -326,18 +354,18 @@ def validate_spec(spec: TaxonomySpec) -> ValidationResult:
         spec: The parsed taxonomy.
 
     Returns:
-        All problems found plus the graph, tree index and supervision data
+        All problems found plus the tree index and supervision data
         built on the way (reused by :class:`~mmhier.taxonomy.Taxonomy`).
     """
-    graph = build_graph(spec)
-    structure = (check_single_root(spec, graph) + check_one_parent(spec, graph)
-                 + check_acyclic(spec, graph))
-    problems = (structure + check_classifier_sizes(spec, graph)
-                + check_similar_names(spec, graph))
+    links = Links(spec)
+    structure = (check_single_root(spec, links) + check_one_parent(spec, links)
+                 + check_acyclic(spec, links))
+    problems = (structure + check_classifier_sizes(spec, links)
+                + check_similar_names(spec, links))
     for dataset in spec.datasets:
         problems += check_dataset_ids(spec, dataset)
-        problems += check_dataset_nodes(spec, dataset, graph)
-        problems += check_supervision_overrides(spec, dataset, graph)
+        problems += check_dataset_nodes(spec, dataset, links)
+        problems += check_supervision_overrides(spec, dataset, links)
     tree = None
     supplied: dict[str, dict[int, set[int]]] = {}
     if spec.roots and not structure:
@@ -346,4 +374,4 @@ def validate_spec(spec: TaxonomySpec) -> ValidationResult:
                     for d in spec.datasets}
         problems += check_root_coverage(spec, tree, supplied)
         problems += check_single_child_supervision(spec, tree, supplied)
-    return ValidationResult(problems, graph, tree, supplied)
+    return ValidationResult(problems, tree, supplied)
