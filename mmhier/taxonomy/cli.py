@@ -6,6 +6,7 @@ file or bad usage.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -141,6 +142,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except TaxonomyError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return EXIT_INVALID
+    except BrokenPipeError:  # e.g. `mmhier-taxonomy show FILE | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == '__main__':
