@@ -7,12 +7,14 @@ from mmhier.taxonomy.errors import (Problem, TaxonomyError, TaxonomyFileError,
                                     TaxonomySyntaxError, TaxonomyValidationError,
                                     UnknownDatasetError, UnknownNodeError)
 from mmhier.taxonomy.spec import DatasetClass, DatasetSpec, TaxonomySpec, parse_spec
-from mmhier.taxonomy.taxonomy import IGNORE, Classifier, Taxonomy, validate_file
+from mmhier.taxonomy.taxonomy import (IGNORE, Classifier, Taxonomy, load_taxonomy,
+                                      resolve_taxonomy_path, validate_file)
 from mmhier.taxonomy.validation import ValidationResult, validate_spec
 
 __all__ = [
     'IGNORE', 'Classifier', 'DatasetClass', 'DatasetSpec', 'Problem', 'Taxonomy',
     'TaxonomyError', 'TaxonomyFileError', 'TaxonomySpec', 'TaxonomySyntaxError',
     'TaxonomyValidationError', 'UnknownDatasetError', 'UnknownNodeError',
-    'ValidationResult', 'parse_spec', 'validate_file', 'validate_spec'
+    'ValidationResult', 'load_taxonomy', 'parse_spec', 'resolve_taxonomy_path',
+    'validate_file', 'validate_spec'
 ]

@@ -16,7 +16,8 @@ from typing import Any, NamedTuple, Optional, Union
 import networkx as nx
 import numpy as np
 
-from mmhier.taxonomy.errors import (Problem, TaxonomyValidationError,
+from mmhier.taxonomy.errors import (Problem, TaxonomyFileError,
+                                    TaxonomyValidationError,
                                     UnknownDatasetError, UnknownNodeError)
 from mmhier.taxonomy.spec import DatasetSpec, TaxonomySpec, did_you_mean, parse_spec
 from mmhier.taxonomy.validation import ValidationResult, format_ids, validate_spec
@@ -563,3 +564,49 @@ class Taxonomy:
         return (f'Taxonomy({self.name!r}, nodes={self.num_nodes}, '
                 f'leaves={self.num_leaves}, classifiers={self.num_classifiers}, '
                 f'datasets={list(self._datasets)})')
+
+
+_LOADED: dict[tuple[str, int, int], Taxonomy] = {}
+
+
+def resolve_taxonomy_path(path: Union[str, os.PathLike]) -> str:
+    """Find a taxonomy file: as given (relative to the working directory), or
+    relative to the mmhier checkout (so configs can say
+    ``'taxonomies/cs_vistas_gtsdb.yaml'`` from any directory).
+
+    Raises:
+        TaxonomyFileError: Neither location has the file.
+    """
+    candidates = [os.path.abspath(os.fspath(path))]
+    if not os.path.isabs(os.fspath(path)):
+        checkout = os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))))
+        candidates.append(os.path.join(checkout, os.fspath(path)))
+    for candidate in candidates:
+        if os.path.isfile(candidate):
+            return candidate
+    raise TaxonomyFileError(f'{os.fspath(path)}: no such taxonomy file (looked at '
+                            f"{' and '.join(candidates)})")
+
+
+def load_taxonomy(taxonomy: Union[str, os.PathLike, Taxonomy]) -> Taxonomy:
+    """A taxonomy from a path, loaded once per process; instances pass through.
+
+    Heads, losses, datasets and transforms all name their taxonomy by path;
+    they share one :class:`Taxonomy` (and its cached tables) as long as the
+    file is unchanged.
+
+    Args:
+        taxonomy: A YAML path or a :class:`Taxonomy`.
+
+    Raises:
+        TaxonomyError: The file is missing or invalid.
+    """
+    if isinstance(taxonomy, Taxonomy):
+        return taxonomy
+    path = resolve_taxonomy_path(taxonomy)
+    stat = os.stat(path)
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in _LOADED:
+        _LOADED[key] = Taxonomy.from_file(path)
+    return _LOADED[key]

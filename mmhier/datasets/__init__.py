@@ -1,0 +1,5 @@
+"""Datasets, transforms and samplers for training on several datasets through
+one taxonomy. Importing this package registers them into mmseg's registries."""
+from mmhier.datasets.taxonomy_dataset import TaxonomySegDataset
+
+__all__ = ['TaxonomySegDataset']
