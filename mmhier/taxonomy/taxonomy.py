@@ -272,14 +272,15 @@ class Taxonomy:
             UnknownNodeError: No such node, or it is a leaf.
         """
         i = self.index(node)
-        position = self._classifier_of_node[i]
+        position = self.classifier_of_node[i]
         if position < 0:
             raise UnknownNodeError(f'{node!r} is a leaf of taxonomy {self.name!r}, '
                                    'not a classifier')
         return self.classifiers[position]
 
     @cached_property
-    def _classifier_of_node(self) -> np.ndarray:
+    def classifier_of_node(self) -> np.ndarray:
+        """``(N,)`` classifier index of every inner node, -1 for leaves."""
         table = np.full(self.num_nodes, IGNORE, dtype=np.int64)
         for c in self.classifiers:
             table[c.node_index] = c.index
@@ -465,7 +466,7 @@ class Taxonomy:
         table = np.zeros((len(self._datasets), self.num_classifiers), dtype=bool)
         for row, d in enumerate(self._datasets.values()):
             skip, force = set(d.skip), set(d.force)
-            position = self._classifier_of_node
+            position = self.classifier_of_node
             for node, children in self._supplied[d.key].items():
                 name = self._tree.names[node]
                 table[row, position[node]] = (len(children) >= 2 and name not in skip) \

@@ -1,0 +1,167 @@
+"""Several datasets with different label spaces behind one index range.
+
+Terms used here and in :mod:`mmhier.datasets.samplers`:
+
+- **sub-dataset**: one of the concatenated datasets (e.g. Cityscapes).
+- **global index**: an index into the concatenation. Sub-dataset ``i`` owns
+  the global indices ``offsets[i] <= idx < cumulative_sizes[i]``, where
+  ``offsets[i]`` is the total size of the sub-datasets before it.
+- **local index**: the index of the same sample inside its sub-dataset.
+- **dataset key**: ``metainfo['dataset_key']`` of a sub-dataset (the key of
+  its entry in the taxonomy file, for a :class:`TaxonomySegDataset`).
+"""
+from __future__ import annotations
+
+import bisect
+import copy
+from typing import List, Optional, Sequence, Tuple, Union
+
+from mmengine.dataset import BaseDataset, ConcatDataset
+from mmseg.registry import DATASETS
+
+from mmhier.datasets.errors import DatasetError
+
+
+@DATASETS.register_module()
+class MultiTaxonomyDataset(ConcatDataset):
+    """Concatenation of datasets whose meta information may differ.
+
+    mmengine's :class:`~mmengine.dataset.ConcatDataset` refuses datasets whose
+    ``metainfo`` differs, but datasets trained through one taxonomy differ by
+    design: each has its own ``dataset_key``, ``annotation`` type (masks or
+    boxes) and dataset classes (Meletis & Dubbelman, IV 2018: Cityscapes,
+    Mapillary Vistas and GTSDB in one network). This wrapper skips that check
+    and keeps every sub-dataset's key, so that samplers (e.g.
+    :class:`~mmhier.datasets.samplers.RatioBatchSampler`) and evaluators can
+    tell the sub-datasets apart.
+
+    ``metainfo`` is the first sub-dataset's plus ``dataset_keys``, the list of
+    all sub-datasets' keys (``None`` for a sub-dataset without a
+    ``dataset_key``). Each sample keeps its own sub-dataset's pipeline and
+    data info.
+
+    Example:
+        >>> dataset = dict(
+        ...     type='MultiTaxonomyDataset',
+        ...     datasets=[cityscapes_train, vistas_train, gtsdb_train])
+
+    Args:
+        datasets: Sub-datasets, as configs (built with mmseg's ``DATASETS``)
+            or built :class:`~mmengine.dataset.BaseDataset` instances.
+        lazy_init: Do not load the sub-datasets' annotations now; they are
+            loaded by :meth:`full_init` (which mmengine's ``Runner`` calls
+            when it builds a dataloader) or on first use.
+
+    Raises:
+        ValueError: ``datasets`` is not a non-empty list.
+        TypeError: An element is neither a config dict nor a ``BaseDataset``.
+        DatasetError: On :meth:`full_init`, a sub-dataset has no samples.
+    """
+
+    def __init__(self,
+                 datasets: Sequence[Union[BaseDataset, dict]],
+                 lazy_init: bool = False) -> None:
+        if isinstance(datasets, (str, bytes, dict)) or not isinstance(
+                datasets, Sequence) or len(datasets) == 0:
+            raise ValueError(
+                'MultiTaxonomyDataset needs a non-empty list of dataset '
+                f'configs or datasets, got {datasets!r}; write '
+                'datasets=[dict(type=...), ...]')
+        built = [DATASETS.build(d) if isinstance(d, dict) else d
+                 for d in datasets]
+        metas = [d.metainfo if isinstance(d, BaseDataset) else {}
+                 for d in built]
+        # Set before ConcatDataset.__init__, whose full_init may report an
+        # empty sub-dataset by its key.
+        self._dataset_keys: List[Optional[str]] = [
+            m.get('dataset_key') for m in metas]
+        # ConcatDataset type-checks the elements; ignoring every metainfo key
+        # turns off its equality check, which is what this class is for.
+        super().__init__(built, lazy_init=lazy_init,
+                         ignore_keys=sorted(set().union(*metas)))
+
+    @property
+    def metainfo(self) -> dict:
+        """The first sub-dataset's meta information plus ``dataset_keys``.
+
+        Returns:
+            A copy; changing it changes nothing in the dataset.
+        """
+        meta = copy.deepcopy(self._metainfo)
+        meta['dataset_keys'] = list(self._dataset_keys)
+        return meta
+
+    @property
+    def dataset_keys(self) -> List[Optional[str]]:
+        """Each sub-dataset's ``metainfo['dataset_key']``, in order."""
+        return list(self._dataset_keys)
+
+    @property
+    def dataset_sizes(self) -> List[int]:
+        """The number of samples of each sub-dataset, in order."""
+        self.full_init()
+        return [len(d) for d in self.datasets]
+
+    def full_init(self) -> None:
+        """Loads every sub-dataset's annotations and computes the offsets.
+
+        Raises:
+            DatasetError: A sub-dataset has no samples.
+        """
+        if self._fully_initialized:
+            return
+        for i, dataset in enumerate(self.datasets):
+            dataset.full_init()
+            if len(dataset) == 0:
+                raise DatasetError(
+                    f'sub-dataset {i} ({self._describe(i)}) of '
+                    'MultiTaxonomyDataset has no samples; check its '
+                    'data_root, data_prefix, ann_file and suffixes, or '
+                    'remove it from `datasets`')
+        super().full_init()
+
+    def dataset_index(self, idx: int) -> int:
+        """The sub-dataset that a global index belongs to.
+
+        Args:
+            idx: Global index; negative values count from the end.
+
+        Returns:
+            The position of the sub-dataset in :attr:`datasets`.
+
+        Raises:
+            IndexError: ``idx`` is outside ``[-len(self), len(self))``.
+        """
+        return self.locate(idx)[0]
+
+    def locate(self, idx: int) -> Tuple[int, int]:
+        """The sub-dataset and local index of a global index.
+
+        Args:
+            idx: Global index; negative values count from the end.
+
+        Returns:
+            ``(dataset index, local index)``.
+
+        Raises:
+            IndexError: ``idx`` is outside ``[-len(self), len(self))``.
+        """
+        total = len(self)
+        if not -total <= idx < total:
+            raise IndexError(
+                f'global index {idx} is out of range for MultiTaxonomyDataset '
+                f'of {total} samples (sub-dataset sizes {self.dataset_sizes})')
+        if idx < 0:
+            idx += total
+        dataset_idx = bisect.bisect_right(self.cumulative_sizes, idx)
+        offset = self.cumulative_sizes[dataset_idx - 1] if dataset_idx else 0
+        return dataset_idx, idx - offset
+
+    def _get_ori_dataset_idx(self, idx: int) -> Tuple[int, int]:
+        """ConcatDataset's lookup for ``__getitem__``, with range checking."""
+        return self.locate(idx)
+
+    def _describe(self, i: int) -> str:
+        key = self._dataset_keys[i]
+        name = type(self.datasets[i]).__name__
+        return f"{name}, dataset_key '{key}'" if key is not None else name

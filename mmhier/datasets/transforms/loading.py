@@ -1,0 +1,247 @@
+"""Loading label images as encoded taxonomy node labels.
+
+:class:`LoadTaxonomyAnnotations` replaces mmseg's ``LoadAnnotations`` for
+datasets described by a taxonomy: it reads a label image of raw dataset ids
+and turns it, with one table lookup, into the int32 label map of
+:mod:`mmhier.structures.label_encoding` (node id, box offset, -1 ignored).
+"""
+from __future__ import annotations
+
+import os
+from typing import NamedTuple, Optional, Union
+
+import mmcv
+import mmengine.fileio as fileio
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmseg.registry import TRANSFORMS
+from PIL import Image
+
+from mmhier.datasets.errors import (CorruptFileError, DatasetError,
+                                    LabelIdOutOfRangeError, MissingDataError)
+from mmhier.structures.label_encoding import encode_labels
+from mmhier.taxonomy import Taxonomy, load_taxonomy
+
+TaxonomyRef = Union[str, os.PathLike, Taxonomy]
+
+#: What Pillow raises for bytes it cannot decode (truncated, not an image,
+#: bad chunks, absurd sizes).
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError,
+                  Image.DecompressionBombError)
+
+
+class LabelTable(NamedTuple):
+    """Raw label id -> encoded label of one dataset of one taxonomy.
+
+    Attributes:
+        table: ``(num_ids,)`` int32, read-only: ``table[raw_ids]`` is the
+            encoded label map.
+        dataset_key: The dataset's key in the taxonomy.
+        source: The taxonomy file.
+        encoding: The dataset's label encoding (``uint8``, ``uint16``,
+            ``int32``), for messages.
+    """
+
+    table: np.ndarray
+    dataset_key: str
+    source: str
+    encoding: str
+
+    @property
+    def num_ids(self) -> int:
+        return len(self.table)
+
+
+def build_label_table(taxonomy: TaxonomyRef, dataset_key: str) -> LabelTable:
+    """The encoded-label lookup table of one dataset.
+
+    Args:
+        taxonomy: Taxonomy YAML path or a loaded :class:`Taxonomy`.
+        dataset_key: The dataset's key in the taxonomy.
+
+    Returns:
+        The table: node index per id (``-1`` where ignored), offset by
+        ``num_nodes`` when the dataset's annotation is ``box``.
+
+    Raises:
+        TaxonomyError: The taxonomy is missing or invalid, or has no dataset
+            ``dataset_key``.
+    """
+    tax = load_taxonomy(taxonomy)
+    spec = tax.dataset(dataset_key)
+    table = encode_labels(tax.label_to_node(dataset_key), spec.annotation == 'box',
+                          tax.num_nodes).astype(np.int32)
+    table.setflags(write=False)
+    return LabelTable(table, dataset_key, tax.source, spec.encoding)
+
+
+def read_label_ids(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
+    """Read a label image as raw ids, whatever its bit depth.
+
+    Palette PNGs give palette indices (not colours), 16-bit PNGs stay 16-bit
+    (Pillow mode ``I;16`` -> uint16, ``I`` -> int32); nothing is cast to uint8.
+
+    Args:
+        path: Label image path or URI (any mmengine file backend).
+        backend_args: mmengine file backend arguments.
+
+    Returns:
+        The raw ids, an integer array.
+
+        Shape:
+            ``(H, W)``.
+
+    Raises:
+        MissingDataError: The file does not exist.
+        CorruptFileError: The file cannot be decoded, has several channels
+            (e.g. a colour visualisation) or non-integer values.
+    """
+    try:
+        content = fileio.get(path, backend_args=backend_args)
+    except FileNotFoundError:
+        raise MissingDataError(
+            f'{path}: label file not found. Every image needs a label image '
+            "next to it in the dataset's seg_map_path folder; check data_root, "
+            'data_prefix and seg_map_suffix (or remove the image from the '
+            'split).') from None
+    try:
+        ids = mmcv.imfrombytes(content, flag='unchanged', backend='pillow')
+    except _DECODE_ERRORS as exc:
+        raise CorruptFileError(
+            f'{path}: cannot decode the label image ({type(exc).__name__}: {exc}). '
+            'The file is truncated or not an image; re-extract it from the '
+            'dataset archive.') from exc
+    if ids.ndim == 3 and ids.shape[2] == 1:
+        ids = ids[:, :, 0]
+    if ids.ndim != 2:
+        raise CorruptFileError(
+            f'{path}: label image has shape {ids.shape}; expected one channel of '
+            'label ids (an 8-bit, 16-bit or palette PNG). Colour '
+            'visualisations such as Cityscapes *_color.png cannot be used: '
+            'point seg_map_suffix / data_prefix at the id images.')
+    if ids.dtype.kind == 'b':
+        ids = ids.view(np.uint8)
+    if ids.dtype.kind not in 'ui':
+        raise CorruptFileError(
+            f'{path}: label image holds {ids.dtype} values; label ids must be '
+            'integers (save it as an 8-bit, 16-bit or palette PNG).')
+    return ids
+
+
+def check_id_range(ids: np.ndarray, table: LabelTable, path: str) -> None:
+    """Raise unless every id is in ``0 .. table.num_ids - 1``.
+
+    Args:
+        ids: Raw label ids.
+        table: The dataset's lookup table.
+        path: The label file, for the message.
+
+    Raises:
+        LabelIdOutOfRangeError: Some ids are outside the dataset's label space;
+            the message lists them (up to 10).
+    """
+    info = np.iinfo(ids.dtype)
+    low = ids.min() if info.min < 0 else 0
+    high = ids.max() if info.max >= table.num_ids else 0
+    if low >= 0 and high < table.num_ids:
+        return
+    bad = np.unique(ids[(ids < 0) | (ids >= table.num_ids)])
+    shown = ', '.join(str(i) for i in bad[:10].tolist()) + (', ...' if len(bad) > 10 else '')
+    raise LabelIdOutOfRangeError(
+        f'{path}: label ids {shown} are outside dataset {table.dataset_key!r} '
+        f'(ids 0..{table.num_ids - 1}, encoding {table.encoding}) of taxonomy '
+        f'{table.source}. Check that the dataset reads the right label files '
+        "(seg_map_suffix, e.g. Cityscapes *_gtFine_labelIds.png for 'cityscapes' "
+        "and *_gtFine_labelTrainIds.png for 'cityscapes_trainids'), or add the "
+        "ids to the taxonomy's dataset entry (classes, ignore_ids, num_ids).")
+
+
+@TRANSFORMS.register_module()
+class LoadTaxonomyAnnotations(BaseTransform):
+    """Load a label image and encode it as taxonomy node labels.
+
+    Raw ids are mapped by the dataset's entry in the taxonomy with a single
+    lookup into a table built once per (taxonomy, dataset key) and cached in
+    the transform. Values follow :mod:`mmhier.structures.label_encoding`:
+    ``-1`` ignored, ``0 <= v < N`` pixel label of node ``v``, ``N <= v < 2N``
+    box pseudo label of node ``v - N``. Use ``ignore_index=-1`` /
+    ``seg_pad_val=-1`` in the transforms and data preprocessor that follow.
+
+    Required keys: ``seg_map_path``; ``taxonomy`` and ``dataset_key`` unless
+    given as arguments (:class:`~mmhier.datasets.TaxonomySegDataset` sets
+    them); ``ori_shape`` (from ``LoadImageFromFile``) is checked when present.
+
+    Added keys: ``gt_seg_map`` (int32), ``seg_fields`` (``'gt_seg_map'``
+    appended).
+
+    Args:
+        taxonomy: Taxonomy YAML path or :class:`Taxonomy`; overrides
+            ``results['taxonomy']``.
+        dataset_key: The dataset's key in the taxonomy; overrides
+            ``results['dataset_key']``.
+        backend_args: mmengine file backend arguments.
+
+    Raises:
+        MissingDataError: The label file does not exist.
+        CorruptFileError: It cannot be decoded as a single-channel id image.
+        LabelIdOutOfRangeError: It holds ids outside the dataset's label space.
+        DatasetError: Its size differs from the image's.
+    """
+
+    def __init__(self, taxonomy: Optional[TaxonomyRef] = None,
+                 dataset_key: Optional[str] = None,
+                 backend_args: Optional[dict] = None):
+        self.taxonomy = taxonomy
+        self.dataset_key = dataset_key
+        self.backend_args = backend_args.copy() if backend_args else None
+        self._tables: dict[tuple, LabelTable] = {}
+
+    def label_table(self, taxonomy: TaxonomyRef, dataset_key: str) -> LabelTable:
+        """The cached lookup table of ``(taxonomy, dataset_key)``."""
+        key = (taxonomy if isinstance(taxonomy, Taxonomy) else os.fspath(taxonomy),
+               dataset_key)
+        if key not in self._tables:
+            self._tables[key] = build_label_table(taxonomy, dataset_key)
+        return self._tables[key]
+
+    def transform(self, results: dict) -> dict:
+        """Load ``results['seg_map_path']`` into ``results['gt_seg_map']``.
+
+        Args:
+            results: The sample's results dict.
+
+        Returns:
+            ``results`` with ``gt_seg_map`` (int32, ``(H, W)``) added.
+        """
+        taxonomy = self.taxonomy if self.taxonomy is not None else results.get('taxonomy')
+        dataset_key = self.dataset_key or results.get('dataset_key')
+        if taxonomy is None or dataset_key is None:
+            raise ValueError(
+                'LoadTaxonomyAnnotations needs a taxonomy and a dataset key: use '
+                'a TaxonomySegDataset subclass (it puts them into each sample) '
+                'or pass taxonomy=... and dataset_key=... to the transform')
+        if results.get('reduce_zero_label'):
+            raise ValueError(
+                'reduce_zero_label=True does not apply to taxonomy labels: mark '
+                "id 0 as {ignore: true} in the taxonomy's dataset entry instead")
+        path = results['seg_map_path']
+        table = self.label_table(taxonomy, dataset_key)
+        ids = read_label_ids(path, self.backend_args)
+        image_shape = results.get('ori_shape', results.get('img_shape'))
+        if image_shape is not None and tuple(ids.shape) != tuple(image_shape[:2]):
+            raise DatasetError(
+                f'{path}: label image is {ids.shape[1]}x{ids.shape[0]} (WxH) but its '
+                f"image {results.get('img_path', '')} is "
+                f'{image_shape[1]}x{image_shape[0]}. Labels must match their images '
+                'pixel for pixel: resize both together (tools/resize_vistas.py '
+                'does, with nearest for labels) or restore the original files.')
+        check_id_range(ids, table, path)
+        results['gt_seg_map'] = table.table[ids]
+        seg_fields = results.setdefault('seg_fields', [])
+        if 'gt_seg_map' not in seg_fields:
+            seg_fields.append('gt_seg_map')
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(taxonomy={self.taxonomy!r}, '
+                f'dataset_key={self.dataset_key!r}, backend_args={self.backend_args})')

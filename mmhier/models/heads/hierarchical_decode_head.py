@@ -1,0 +1,182 @@
+"""HierarchicalDecodeHead: one classifier per inner node of a taxonomy."""
+from __future__ import annotations
+
+import os
+from typing import Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from mmcv.cnn import ConvModule
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.registry import MODELS
+from mmseg.utils import SampleList
+from torch import Tensor, nn
+
+from mmhier.models.decision import greedy_decision, path_log_probs
+from mmhier.models.heads.branch import ClassifierBranch
+from mmhier.models.losses.hierarchical_loss import HierarchicalLoss
+from mmhier.models.output_nodes import output_nodes
+from mmhier.models.resize import resize_rows, row_chunks
+from mmhier.models.tables import DecisionTables
+from mmhier.structures import IGNORE_INDEX
+from mmhier.taxonomy import Taxonomy, load_taxonomy
+
+DECISION_RULES = ('greedy', 'path')
+
+
+@MODELS.register_module()
+class HierarchicalDecodeHead(BaseDecodeHead):
+    """Decode head generated from a taxonomy (Meletis & Dubbelman, IV 2018).
+
+    Shared features (1x1 conv + norm + act to ``channels``) feed one branch per
+    classifier (inner node): an adaptation sub-network (ResNet bottleneck
+    blocks), a 1x1 classifier with one output per child, and hybrid
+    upsampling (a learnable 2x2 stride-2 transposed convolution here, bilinear
+    upsampling to label or image size in :meth:`loss_by_feat` /
+    :meth:`predict_by_feat`). Every class count comes from the taxonomy.
+
+    Predictions are ``(N, num_outputs, H, W)`` scores over the output nodes
+    (the leaves, or a coarser cut, see ``output_level`` / ``output_stop_at``)
+    whose argmax is exactly the chosen decision rule's decision, so mmseg's
+    segmentors, sliding-window inference and metrics work unchanged.
+
+    Args:
+        taxonomy: Taxonomy YAML path or :class:`Taxonomy`.
+        in_channels: Backbone/neck channels of the selected input(s).
+        channels: Width of the shared features.
+        branch: Default adaptation sub-network: ``depth`` (bottleneck
+            blocks), ``width`` and ``dilation``.
+        branch_overrides: Per classifier node name, keys overriding
+            ``branch`` (e.g. ``{'Traffic Sign (Front)': dict(dilation=2)}``).
+        decision: ``'greedy'`` (the paper's top-down rule; scores are the
+            one-hot decision) or ``'path'`` (scores are path probabilities).
+        output_level: Stop the decision at this level (level of detail).
+        output_stop_at: Stop the decision at these nodes.
+        max_upsample_bytes: Memory budget for upsampled logits while
+            deciding; larger outputs are decided in bands of rows.
+        loss_decode: Loss config; a ``HierarchicalLoss`` without
+            ``taxonomy`` gets this head's.
+        **kwargs: Other :class:`BaseDecodeHead` arguments (``in_index``,
+            ``input_transform``, ``norm_cfg``, ``act_cfg``, ``align_corners``,
+            ``dropout_ratio``, ...).
+    """
+
+    def __init__(self, taxonomy: Union[str, os.PathLike, Taxonomy], in_channels,
+                 channels: int = 256, branch: Optional[dict] = None,
+                 branch_overrides: Optional[dict] = None, decision: str = 'greedy',
+                 output_level: Optional[int] = None,
+                 output_stop_at: Optional[Sequence[str]] = None,
+                 max_upsample_bytes: int = 1 << 29,
+                 loss_decode: Optional[dict] = None, **kwargs):
+        if decision not in DECISION_RULES:
+            raise ValueError(f'decision must be one of {DECISION_RULES}, got {decision!r}')
+        self.taxonomy = load_taxonomy(taxonomy)
+        outputs = output_nodes(self.taxonomy, output_level, output_stop_at)
+        loss_decode = dict(loss_decode or dict(type='HierarchicalLoss'))
+        if loss_decode.get('type') in ('HierarchicalLoss', HierarchicalLoss):
+            loss_decode.setdefault('taxonomy', self.taxonomy)
+        kwargs.setdefault('ignore_index', IGNORE_INDEX)
+        super().__init__(in_channels, channels, num_classes=len(outputs),
+                         loss_decode=loss_decode, init_cfg=kwargs.pop('init_cfg', None),
+                         **kwargs)
+        if not isinstance(self.loss_decode, HierarchicalLoss):
+            raise TypeError('HierarchicalDecodeHead needs loss_decode='
+                            "dict(type='HierarchicalLoss', ...), got "
+                            f'{type(self.loss_decode).__name__}')
+        del self.conv_seg, self.dropout  # replaced by the per-classifier branches
+        self.decision = decision
+        self.max_upsample_bytes = max_upsample_bytes
+        self.shared = ConvModule(self.in_channels, channels, 1, conv_cfg=self.conv_cfg,
+                                 norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
+        self.branches = nn.ModuleList()
+        base = {**dict(depth=1, width=256, dilation=1), **(branch or {})}
+        overrides = dict(branch_overrides or {})
+        for c in self.taxonomy.classifiers:
+            cfg = dict(base, **overrides.pop(c.node, {}))
+            self.branches.append(ClassifierBranch(
+                channels, c.num_outputs, dropout_ratio=self.dropout_ratio,
+                conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg, act_cfg=self.act_cfg,
+                **cfg))
+        if overrides:
+            self.taxonomy.classifier(next(iter(overrides)))  # typed error + hint
+        self.tables = DecisionTables(self.taxonomy, outputs)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """Node names of the output channels."""
+        return tuple(self.taxonomy.nodes[i] for i in self.tables.output_nodes.tolist())
+
+    def forward(self, inputs: Sequence[Tensor]) -> list[Tensor]:
+        """Per-classifier logits at twice the feature resolution.
+
+        Shape:
+            output[j]: ``(N, K_j, 2h, 2w)`` in ``taxonomy.classifiers`` order.
+        """
+        x = self.shared(self._transform_inputs(inputs))
+        return [branch(x) for branch in self.branches]
+
+    def _upsample(self, logits: Sequence[Tensor], size) -> list[Tensor]:
+        return [F.interpolate(x, size=tuple(size), mode='bilinear',
+                              align_corners=self.align_corners) for x in logits]
+
+    def loss_by_feat(self, seg_logits: Sequence[Tensor],
+                     batch_data_samples: SampleList) -> dict:
+        """Hierarchical loss at label resolution.
+
+        Every sample's ``metainfo['dataset_key']`` (set by mmhier datasets and
+        ``PackTaxonomySegInputs``) selects its supervision rules.
+        """
+        labels = self._stack_batch_gt(batch_data_samples).squeeze(1)
+        logits = self._upsample(seg_logits, labels.shape[-2:])
+        keys = [s.metainfo.get('dataset_key') for s in batch_data_samples]
+        dataset_index = torch.tensor(self.loss_decode.dataset_index(keys),
+                                     device=labels.device)
+        return self.loss_decode(logits, labels, dataset_index)
+
+    def decide(self, seg_logits: Sequence[Tensor], size) -> Tensor:
+        """Node decided for every output pixel, in bands of rows when the
+        upsampled logits would exceed ``max_upsample_bytes``.
+
+        Returns:
+            ``(N, H, W)`` int64 node indices (always output nodes).
+        """
+        height, width = (int(s) for s in size)
+        total = sum(x.shape[1] for x in seg_logits)
+        row_bytes = seg_logits[0].shape[0] * total * width * 4
+        rule = greedy_decision if self.decision == 'greedy' else self._path_decision
+        if row_bytes * height <= self.max_upsample_bytes:
+            return rule(self._upsample(seg_logits, (height, width)), self.tables)
+        nodes = seg_logits[0].new_empty((seg_logits[0].shape[0], height, width),
+                                        dtype=torch.long)
+        for start, stop in row_chunks(height, row_bytes, self.max_upsample_bytes):
+            band = [resize_rows(x, (height, width), start, stop, self.align_corners)
+                    for x in seg_logits]
+            nodes[:, start:stop] = rule(band, self.tables)
+        return nodes
+
+    @staticmethod
+    def _path_decision(logits: Sequence[Tensor], tables: DecisionTables) -> Tensor:
+        return tables.output_nodes[path_log_probs(logits, tables).argmax(dim=1)]
+
+    def predict_by_feat(self, seg_logits: Sequence[Tensor], batch_img_metas) -> Tensor:
+        """Scores over the output nodes at input size.
+
+        Greedy: the one-hot decision. Path: the path probabilities.
+
+        Shape:
+            output: ``(N, num_outputs, H, W)``
+        """
+        meta = batch_img_metas[0]
+        if isinstance(meta['img_shape'], torch.Size):
+            size = meta['img_shape']
+        elif 'pad_shape' in meta:
+            size = meta['pad_shape'][:2]
+        else:
+            size = meta['img_shape']
+        if self.decision == 'path':
+            return path_log_probs(self._upsample(seg_logits, size), self.tables).exp()
+        nodes = self.decide(seg_logits, size)
+        channel = self.tables.output_index[nodes].unsqueeze(1)
+        scores = seg_logits[0].new_zeros((nodes.shape[0], self.out_channels, *nodes.shape[1:]),
+                                         dtype=torch.float32)
+        return scores.scatter_(1, channel, 1.0)

@@ -1,0 +1,131 @@
+"""Tensor tables derived once from a taxonomy for decisions and losses.
+
+Every table here is computed from the :class:`~mmhier.taxonomy.Taxonomy` at
+construction and kept as a module buffer, so it moves with ``.to(device)`` and
+is never rebuilt in the forward pass.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from mmhier.taxonomy import Taxonomy
+
+
+def _long(array: np.ndarray) -> torch.Tensor:
+    return torch.as_tensor(np.ascontiguousarray(array), dtype=torch.long)
+
+
+class DecisionTables(nn.Module):
+    """Lookup tables for the top-down decision and for path probabilities.
+
+    Args:
+        taxonomy: The taxonomy.
+        outputs: Node indices a decision ends at (see
+            :func:`~mmhier.models.output_nodes.output_nodes`).
+
+    Attributes (buffers):
+        classifier_of_node: ``(N,)`` classifier index of every inner node, -1
+            for leaves.
+        child_node: ``(C, K_max)`` node index of child ``k`` of classifier
+            ``j`` (-1 padding).
+        is_output: ``(N,)`` bool, the descent stops at this node.
+        output_index: ``(N,)`` output channel of every output node, else -1.
+        output_nodes: ``(num_outputs,)`` node index of every output channel.
+        path_matrix: ``(num_outputs, T)`` float, 1 where flat classifier
+            output ``t`` (children of all classifiers, concatenated in
+            classifier order) lies on the path to the output node.
+    """
+
+    def __init__(self, taxonomy: Taxonomy, outputs: Sequence[int]):
+        super().__init__()
+        classifiers = taxonomy.classifiers
+        num_nodes = taxonomy.num_nodes
+        k_max = max(c.num_outputs for c in classifiers)
+        classifier_of_node = np.full(num_nodes, -1, dtype=np.int64)
+        child_node = np.full((len(classifiers), k_max), -1, dtype=np.int64)
+        flat_of_node = np.full(num_nodes, -1, dtype=np.int64)  # non-root nodes
+        offset = 0
+        for c in classifiers:
+            classifier_of_node[c.node_index] = c.index
+            child_node[c.index, :c.num_outputs] = c.child_indices
+            flat_of_node[c.child_indices] = offset + np.arange(c.num_outputs)
+            offset += c.num_outputs
+        outputs = np.asarray(outputs, dtype=np.int64)
+        is_output = np.zeros(num_nodes, dtype=bool)
+        is_output[outputs] = True
+        output_index = np.full(num_nodes, -1, dtype=np.int64)
+        output_index[outputs] = np.arange(len(outputs))
+        path = np.zeros((len(outputs), offset), dtype=np.float32)
+        anc = taxonomy.ancestor_at_level  # (L + 1, N)
+        for k in range(1, taxonomy.num_levels + 1):
+            nodes = anc[k][outputs]
+            on_path = taxonomy.node_level[outputs] >= k
+            path[np.flatnonzero(on_path), flat_of_node[nodes[on_path]]] = 1.0
+        self.num_levels = taxonomy.num_levels
+        self.register_buffer('classifier_of_node', _long(classifier_of_node), False)
+        self.register_buffer('child_node', _long(child_node), False)
+        self.register_buffer('is_output', torch.as_tensor(is_output), False)
+        self.register_buffer('output_index', _long(output_index), False)
+        self.register_buffer('output_nodes', _long(outputs), False)
+        self.register_buffer('path_matrix', torch.as_tensor(path), False)
+
+
+class LossTables(nn.Module):
+    """Lookup tables for building every classifier's targets from node labels.
+
+    Args:
+        taxonomy: The taxonomy.
+        dataset_keys: Datasets whose supervision rules apply, by index; a
+            sample of an unknown dataset trains every classifier its label
+            reaches (last row of ``targets``).
+        level_weights: Loss weight per classifier level (level 1 = root
+            classifier); the last value repeats for deeper levels.
+        node_weights: Weight overrides by classifier node name.
+
+    Attributes (buffers):
+        path_targets: ``(C, N + 1)`` child position of the path to each node
+            (-1 when the classifier is not a proper ancestor; column ``N`` is
+            for ignored pixels).
+        targets: ``(D + 1, C, N + 1)`` as ``path_targets``, additionally -1
+            where dataset ``d`` does not train classifier ``j``.
+        parent_classifier: ``(C,)`` classifier index of each classifier's
+            parent classifier, -1 for the root.
+        weights: ``(C,)`` loss weight lambda of every classifier.
+    """
+
+    def __init__(self, taxonomy: Taxonomy, dataset_keys: Optional[Sequence[str]] = None,
+                 level_weights: Sequence[float] = (1.0, 0.1),
+                 node_weights: Optional[dict] = None):
+        super().__init__()
+        keys = list(taxonomy.dataset_keys if dataset_keys is None else dataset_keys)
+        for key in keys:
+            taxonomy.dataset(key)  # typed error for unknown keys
+        num_classifiers, num_nodes = taxonomy.num_classifiers, taxonomy.num_nodes
+        path = np.full((num_classifiers, num_nodes + 1), -1, dtype=np.int64)
+        path[:, :num_nodes] = taxonomy.classifier_targets
+        rows = [taxonomy.dataset_keys.index(k) for k in keys]
+        trains = np.concatenate([taxonomy.supervision[rows],
+                                 np.ones((1, num_classifiers), dtype=bool)])
+        targets = np.where(trains[:, :, None], path[None], -1)
+        parent = np.full(num_classifiers, -1, dtype=np.int64)
+        for c in taxonomy.classifiers:
+            for child in c.child_indices:
+                position = taxonomy.classifier_of_node[child]
+                if position >= 0:
+                    parent[position] = c.index
+        weights = np.array([level_weights[min(c.level, len(level_weights)) - 1]
+                            for c in taxonomy.classifiers], dtype=np.float32)
+        for name, value in (node_weights or {}).items():
+            weights[taxonomy.classifier(name).index] = value
+        self.dataset_keys = keys
+        self.num_nodes = num_nodes
+        #: Python copy of ``parent_classifier`` (loop bounds never touch the GPU).
+        self.parent_list: list[int] = parent.tolist()
+        self.register_buffer('path_targets', _long(path), False)
+        self.register_buffer('targets', _long(targets), False)
+        self.register_buffer('parent_classifier', _long(parent), False)
+        self.register_buffer('weights', torch.as_tensor(weights), False)

@@ -1,0 +1,1 @@
+"""Tests of mmhier.datasets: dataset wrappers and loading transforms."""

@@ -1,0 +1,162 @@
+"""MultiTaxonomyDataset: concatenation of datasets with different metainfo."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import pytest
+from mmengine.dataset import BaseDataset, ConcatDataset
+from mmseg.registry import DATASETS
+
+from mmhier.datasets.errors import DatasetError
+from mmhier.datasets.multi_dataset import MultiTaxonomyDataset
+from mmhier.datasets.taxonomy_dataset import TaxonomySegDataset
+
+TINY_STREET = Path(__file__).resolve().parents[2] / 'taxonomies' / 'tiny_street.yaml'
+
+
+@DATASETS.register_module(name='_MultiDatasetTestTiny', force=True)
+class _Tiny(BaseDataset):
+    """``size`` samples; sample ``i`` is ``(key, i)``; counts its loads."""
+
+    def __init__(self, size: int, key: Optional[str], annotation: str = 'pixel',
+                 **kwargs):
+        self.size, self.key, self.loads = size, key, 0
+        meta = dict(annotation=annotation, classes=(f'{key}_a', f'{key}_b'))
+        if key is not None:
+            meta['dataset_key'] = key
+        super().__init__(metainfo=meta, serialize_data=False, **kwargs)
+
+    @classmethod
+    def _load_metainfo(cls, metainfo=None) -> dict:
+        return dict(metainfo or {})      # strings are values, not meta files
+
+    def load_data_list(self) -> list:
+        self.loads += 1
+        return [dict(key=self.key, local=i) for i in range(self.size)]
+
+    def prepare_data(self, idx: int) -> tuple:
+        return (self.key, idx)
+
+
+def _three(lazy: bool = False) -> list:
+    return [_Tiny(5, 'city_like', lazy_init=lazy),
+            _Tiny(12, 'vistas_like', lazy_init=lazy),
+            _Tiny(7, 'gtsdb_like', 'box', lazy_init=lazy)]
+
+
+def test_plain_concat_refuses_what_multi_accepts():
+    with pytest.raises(ValueError, match='does not match'):
+        ConcatDataset(_three())
+    dataset = MultiTaxonomyDataset(_three())
+    assert len(dataset) == 24
+    assert dataset.cumulative_sizes == [5, 17, 24]
+    assert dataset.dataset_sizes == [5, 12, 7]
+    assert dataset.dataset_keys == ['city_like', 'vistas_like', 'gtsdb_like']
+
+
+def test_metainfo_is_first_plus_all_keys():
+    dataset = MultiTaxonomyDataset(_three())
+    assert dataset.metainfo == dict(
+        annotation='pixel', classes=('city_like_a', 'city_like_b'),
+        dataset_key='city_like',
+        dataset_keys=['city_like', 'vistas_like', 'gtsdb_like'])
+    dataset.metainfo['dataset_keys'].append('x')          # a copy
+    assert dataset.metainfo['dataset_keys'] == dataset.dataset_keys
+    assert [d.metainfo['annotation'] for d in dataset.datasets] == [
+        'pixel', 'pixel', 'box']
+
+
+def test_index_routing():
+    dataset = MultiTaxonomyDataset(_three())
+    assert [dataset.dataset_index(i) for i in (0, 4, 5, 16, 17, 23)] == [
+        0, 0, 1, 1, 2, 2]
+    assert dataset.locate(16) == (1, 11)
+    assert dataset.locate(-1) == (2, 6)
+    assert dataset.locate(-24) == (0, 0)
+    assert dataset[5] == ('vistas_like', 0)
+    assert dataset[23] == ('gtsdb_like', 6)
+    assert dataset.get_data_info(17) == dict(key='gtsdb_like', local=0,
+                                             sample_idx=0)
+    for bad in (24, -25):
+        with pytest.raises(IndexError, match=f'global index {bad} .* 24 samples'):
+            dataset.dataset_index(bad)
+    with pytest.raises(IndexError, match='global index 30'):
+        dataset[30]
+
+
+def test_lazy_init_defers_loading():
+    parts = _three(lazy=True)
+    dataset = MultiTaxonomyDataset(parts, lazy_init=True)
+    assert [p.loads for p in parts] == [0, 0, 0]
+    assert not hasattr(dataset, 'cumulative_sizes')
+    assert dataset.dataset_keys == ['city_like', 'vistas_like', 'gtsdb_like']
+    dataset.full_init()
+    dataset.full_init()
+    assert [p.loads for p in parts] == [1, 1, 1]
+    assert dataset.cumulative_sizes == [5, 17, 24]
+
+
+def test_eager_init_loads_now():
+    parts = _three(lazy=True)
+    MultiTaxonomyDataset(parts)
+    assert [p.loads for p in parts] == [1, 1, 1]
+
+
+def test_build_from_configs():
+    dataset = DATASETS.build(dict(
+        type='MultiTaxonomyDataset', lazy_init=True, datasets=[
+            dict(type='_MultiDatasetTestTiny', size=2, key='a', lazy_init=True),
+            dict(type='_MultiDatasetTestTiny', size=3, key=None)]))
+    assert isinstance(dataset, MultiTaxonomyDataset)
+    assert dataset.dataset_keys == ['a', None]
+    assert dataset.dataset_sizes == [2, 3]
+    assert dataset[4] == (None, 2)
+
+
+def test_taxonomy_datasets_with_different_annotation(tmp_path):
+    def taxonomy_dataset(key: str, names: list) -> dict:
+        img_dir = tmp_path / key / 'img'
+        img_dir.mkdir(parents=True)
+        for name in names:
+            (img_dir / f'{name}.png').touch()
+        return dict(type='TaxonomySegDataset', taxonomy=str(TINY_STREET),
+                    dataset_key=key, data_root=str(tmp_path / key),
+                    data_prefix=dict(img_path='img', seg_map_path='ann'),
+                    img_suffix='.png', seg_map_suffix='.png')
+
+    cfgs = [taxonomy_dataset('city_like', ['c0', 'c1']),
+            taxonomy_dataset('gtsdb_like', ['g0', 'g1', 'g2'])]
+    with pytest.raises(ValueError):
+        ConcatDataset([DATASETS.build(c) for c in cfgs])
+    dataset = MultiTaxonomyDataset(cfgs)
+    assert all(isinstance(d, TaxonomySegDataset) for d in dataset.datasets)
+    assert dataset.dataset_keys == ['city_like', 'gtsdb_like']
+    assert [d.metainfo['annotation'] for d in dataset.datasets] == ['pixel', 'box']
+    assert dataset.dataset_sizes == [2, 3]
+    info = dataset.get_data_info(3)
+    assert info['dataset_key'] == 'gtsdb_like'
+    assert Path(info['img_path']).name == 'g1.png'
+
+
+@pytest.mark.parametrize('datasets', [[], (), dict(type='_MultiDatasetTestTiny'),
+                                      '_MultiDatasetTestTiny', None])
+def test_not_a_nonempty_list(datasets):
+    with pytest.raises(ValueError, match='non-empty list'):
+        MultiTaxonomyDataset(datasets)
+
+
+def test_element_of_wrong_type():
+    with pytest.raises(TypeError, match='config or `BaseDataset`'):
+        MultiTaxonomyDataset([_Tiny(2, 'a'), [1, 2, 3]])
+
+
+def test_empty_sub_dataset():
+    with pytest.raises(DatasetError, match=r"sub-dataset 1 \(_Tiny, dataset_key "
+                                           r"'vistas_like'\) .* no samples"):
+        MultiTaxonomyDataset([_Tiny(2, 'city_like'), _Tiny(0, 'vistas_like')])
+    lazy = MultiTaxonomyDataset([_Tiny(0, None, lazy_init=True)], lazy_init=True)
+    with pytest.raises(DatasetError, match=r'sub-dataset 0 \(_Tiny\)'):
+        lazy.full_init()
+    with pytest.raises(DatasetError):
+        lazy.full_init()                 # still refused on a second call

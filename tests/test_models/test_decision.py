@@ -1,0 +1,111 @@
+"""Greedy and path decisions, levels of detail, chunked deciding."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mmhier.models import (DecisionTables, greedy_decision, output_nodes,
+                           path_decision, path_log_probs)
+from mmhier.taxonomy import UnknownNodeError
+
+
+def one_hot_logits(choices, sizes):
+    """Logits (1, K, 1, P) whose argmax per pixel is ``choices[j][p]``."""
+    out = []
+    for picks, k in zip(choices, sizes):
+        x = torch.zeros(1, k, 1, len(picks))
+        x[0, picks, 0, torch.arange(len(picks))] = 1.0
+        out.append(x)
+    return out
+
+
+def test_greedy_decision_tiny(shipped):
+    tax = shipped('tiny_street')
+    tables = DecisionTables(tax, output_nodes(tax))
+    sizes = [c.num_outputs for c in tax.classifiers]   # [10, 2, 2, 2, 5]
+    # 5 pixels. root picks: sky(0), driveable(7), rider(8), traffic sign(9) x2
+    # driveable picks lane marking(1); rider picks bicyclist(0)
+    # traffic sign picks front(1) for pixel 3, back(0) for pixel 4
+    # traffic sign front picks keep left(4) for pixel 3 (two levels below root)
+    choices = [[0, 7, 8, 9, 9], [0, 1, 0, 0, 0], [1, 1, 0, 1, 1], [0, 0, 0, 1, 0],
+               [0, 0, 0, 4, 2]]
+    nodes = greedy_decision(one_hot_logits(choices, sizes), tables)
+    assert [tax.nodes[i] for i in nodes[0, 0].tolist()] == [
+        'sky', 'lane marking', 'bicyclist', 'keep left', 'traffic sign back']
+
+
+def test_each_classifier_decides_only_on_its_parents_pixels(shipped):
+    tax = shipped('tiny_street')
+    tables = DecisionTables(tax, output_nodes(tax))
+    sizes = [c.num_outputs for c in tax.classifiers]
+    # Lower classifiers are confident but the root says 'sky': they are ignored.
+    choices = [[0], [1], [1], [1], [3]]
+    nodes = greedy_decision(one_hot_logits(choices, sizes), tables)
+    assert tax.nodes[nodes.item()] == 'sky'
+
+
+def test_level_of_detail(shipped):
+    tax = shipped('tiny_street')
+    sizes = [c.num_outputs for c in tax.classifiers]
+    choices = [[0, 7, 9, 9], [0, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 4, 2]]
+    logits = one_hot_logits(choices, sizes)
+    level1 = output_nodes(tax, level=1)
+    assert [tax.nodes[i] for i in level1][-3:] == ['driveable', 'rider', 'traffic sign']
+    nodes = greedy_decision(logits, DecisionTables(tax, level1))
+    assert [tax.nodes[i] for i in nodes[0, 0].tolist()] == [
+        'sky', 'driveable', 'traffic sign', 'traffic sign']
+    cut = output_nodes(tax, stop_at=['traffic sign front'])
+    nodes = greedy_decision(logits, DecisionTables(tax, cut))
+    assert [tax.nodes[i] for i in nodes[0, 0].tolist()] == [
+        'sky', 'lane marking', 'traffic sign front', 'traffic sign back']
+
+
+def test_output_nodes_cuts(shipped):
+    tax = shipped('tiny_street')
+    assert output_nodes(tax).tolist() == tax.leaf_indices.tolist()
+    level2 = [tax.nodes[i] for i in output_nodes(tax, level=2)]
+    assert 'traffic sign front' in level2 and 'stop' not in level2 and 'sky' in level2
+    assert len(level2) == 7 + 2 + 2 + 2
+    # nested stop nodes: the topmost wins
+    cut = [tax.nodes[i] for i in output_nodes(tax, stop_at=['traffic sign',
+                                                            'traffic sign front'])]
+    assert 'traffic sign' in cut and 'traffic sign front' not in cut
+    with pytest.raises(ValueError):
+        output_nodes(tax, level=4)
+    with pytest.raises(UnknownNodeError):
+        output_nodes(tax, stop_at=['trafic sign'])
+
+
+def test_path_probabilities_hand_computed(toy):
+    tables = DecisionTables(toy, output_nodes(toy))   # outputs: sky, back, stop, yield
+    ln3 = math.log(3)
+    logits = [torch.tensor([0.0, ln3]).view(1, 2, 1, 1),      # root: sky 1/4, sign 3/4
+              torch.tensor([0.0, 0.0]).view(1, 2, 1, 1),      # sign: back 1/2, front 1/2
+              torch.tensor([ln3, 0.0]).view(1, 2, 1, 1)]      # front: stop 3/4, yield 1/4
+    probs = path_log_probs(logits, tables).exp().flatten().tolist()
+    assert probs == pytest.approx([1 / 4, 3 / 8, 9 / 32, 3 / 32])
+    assert sum(probs) == pytest.approx(1.0)
+    assert toy.nodes[path_decision(logits, tables).item()] == 'back'
+    # greedy: root -> sign, then the sign tie goes to its first child, back
+    assert toy.nodes[greedy_decision(logits, tables).item()] == 'back'
+
+
+def test_greedy_and_path_rules_can_differ(toy):
+    tables = DecisionTables(toy, output_nodes(toy))
+    logits = [torch.tensor([0.0, 0.1]).view(1, 2, 1, 1),      # sign slightly ahead
+              torch.tensor([0.0, 0.1]).view(1, 2, 1, 1),
+              torch.tensor([0.0, 0.0]).view(1, 2, 1, 1)]
+    assert toy.nodes[greedy_decision(logits, tables).item()] == 'stop'
+    assert toy.nodes[path_decision(logits, tables).item()] == 'sky'
+
+
+def test_decision_tables_shapes(shipped):
+    tax = shipped('cs_vistas_gtsdb')
+    tables = DecisionTables(tax, output_nodes(tax))
+    sizes = [c.num_outputs for c in tax.classifiers]
+    assert tables.child_node.shape == (len(sizes), max(sizes))
+    assert tables.path_matrix.shape == (tax.num_leaves, sum(sizes))
+    stop = list(tax.leaves).index('stop')
+    assert tables.path_matrix[stop].sum() == 3   # root, Traffic Sign, Front
+    np.testing.assert_array_equal(tables.output_nodes.numpy(), tax.leaf_indices)
