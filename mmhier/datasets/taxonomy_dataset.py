@@ -15,8 +15,8 @@ class TaxonomySegDataset(BaseSegDataset):
     """A segmentation dataset described by one dataset entry of a taxonomy.
 
     Its label space, ignored ids and annotation type come from the taxonomy
-    file, not from class attributes. Every sample's info carries the taxonomy
-    path and dataset key, so that :class:`LoadTaxonomyAnnotations` can map raw
+    file, not from class attributes. Every sample's info carries the taxonomy,
+    dataset key and annotation type, so that :class:`LoadTaxonomyAnnotations` can map raw
     label ids to the encoded node labels of
     :mod:`mmhier.structures.label_encoding` without repeating them in the
     pipeline config.
@@ -39,16 +39,20 @@ class TaxonomySegDataset(BaseSegDataset):
         self.taxonomy = load_taxonomy(taxonomy)
         self.dataset_key = dataset_key
         spec = self.taxonomy.dataset(dataset_key)
+        self.annotation = spec.annotation
         metainfo = dict(kwargs.pop('metainfo', None) or {})
         metainfo.setdefault('classes', self.taxonomy.nodes)
-        metainfo.update(dataset_key=dataset_key, annotation=spec.annotation,
-                        taxonomy=self.taxonomy.source,
-                        dataset_classes={c.id: c.name for c in spec.classes})
         super().__init__(metainfo=metainfo, **kwargs)
+        # Set after loading: mmengine would try to read string values as files.
+        self._metainfo.update(dataset_key=dataset_key, annotation=spec.annotation,
+                              taxonomy=self.taxonomy.source,
+                              dataset_classes={c.id: c.name for c in spec.classes})
 
     def get_data_info(self, idx: int) -> dict:
-        """Sample info plus ``taxonomy`` (path) and ``dataset_key``."""
+        """Sample info plus ``taxonomy`` (the :class:`Taxonomy`),
+        ``dataset_key`` and ``annotation``."""
         info = super().get_data_info(idx)
-        info['taxonomy'] = self.taxonomy.source
+        info['taxonomy'] = self.taxonomy
         info['dataset_key'] = self.dataset_key
+        info['annotation'] = self.annotation
         return info

@@ -90,7 +90,7 @@ class LossTables(nn.Module):
         path_targets: ``(C, N + 1)`` child position of the path to each node
             (-1 when the classifier is not a proper ancestor; column ``N`` is
             for ignored pixels).
-        targets: ``(D + 1, C, N + 1)`` as ``path_targets``, additionally -1
+        targets: ``(C, D + 1, N + 1)`` as ``path_targets``, additionally -1
             where dataset ``d`` does not train classifier ``j``.
         parent_classifier: ``(C,)`` classifier index of each classifier's
             parent classifier, -1 for the root.
@@ -110,7 +110,7 @@ class LossTables(nn.Module):
         rows = [taxonomy.dataset_keys.index(k) for k in keys]
         trains = np.concatenate([taxonomy.supervision[rows],
                                  np.ones((1, num_classifiers), dtype=bool)])
-        targets = np.where(trains[:, :, None], path[None], -1)
+        targets = np.where(trains.T[:, :, None], path[:, None, :], -1)
         parent = np.full(num_classifiers, -1, dtype=np.int64)
         for c in taxonomy.classifiers:
             for child in c.child_indices:

@@ -54,7 +54,8 @@ def test_label_ids_sample_maps_pixel_for_pixel():
     assert len(ds) == 1
     info = ds.get_data_info(0)
     assert info['img_path'] == str(ROOT / 'leftImg8bit' / 'val' / f'{FRAME}_leftImg8bit.png')
-    assert info['seg_map_path'] == str(ROOT / 'gtFine' / 'val' / f'{FRAME}_gtFine_labelIds.png')
+    assert info['seg_map_path'] == str(ROOT / 'gtFine' / 'val'
+                                       / f'{FRAME}_gtFine_labelIds.png')
     assert info['dataset_key'] == 'cityscapes'
     assert ds.metainfo['dataset_classes'][20] == 'traffic sign'
     sample = ds[0]
@@ -120,7 +121,8 @@ def test_missing_data_root_explains_layout(tmp_path):
 
 def test_missing_split_folder(tmp_path):
     shutil.copytree(ROOT, tmp_path / 'cs')
-    with pytest.raises(MissingDataError, match=r"img_path folder .*leftImg8bit/train' does not"):
+    with pytest.raises(MissingDataError,
+                       match=r"img_path folder .*leftImg8bit/train' does not"):
         build(data_root=str(tmp_path / 'cs'), split='train')
     shutil.rmtree(tmp_path / 'cs' / 'gtFine')
     with pytest.raises(MissingDataError, match='gtFine/val/<city>/<city>_<seq>_<frame>'

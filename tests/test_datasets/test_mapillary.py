@@ -83,7 +83,7 @@ def test_unlabeled_and_lane_marking_on_the_real_palette(tmp_path):
     np.testing.assert_array_equal(gt.numpy(), lut[raw])
     assert gt[:10].eq(-1).all() and int(gt.eq(-1).sum()) == 1000
     assert gt[10:15].eq(tax.index('Lane Marking - General')).all()
-    assert tax.path('Lane Marking - General') == ('root', 'Driveable', 'Lane Marking - General')
+    assert tax.parent('Lane Marking - General') == 'Driveable'
     assert (gt != 255).all()
 
 

@@ -124,7 +124,8 @@ def test_corrupt_file_is_reported_and_the_rest_done(tmp_path, capsys):
     (src / 'training' / 'images' / 'broken.jpg').write_bytes(b'\xff\xd8\xff not a jpeg')
     assert run(src, dst, '--max-side', 150) == 1
     out = capsys.readouterr()
-    assert '1 failed' in out.out and 'training/images/broken.jpg: UnidentifiedImageError' in out.err
+    assert '1 failed' in out.out
+    assert 'training/images/broken.jpg: UnidentifiedImageError' in out.err
     assert Image.open(dst / 'training' / 'images' / 'big.jpg').size == (150, 100)
     assert not (dst / 'training' / 'images' / 'broken.jpg').exists()
 

@@ -1,4 +1,5 @@
 """Data transforms of mmhier (registered into mmseg's TRANSFORMS)."""
 from mmhier.datasets.transforms.formatting import PackTaxonomySegInputs
+from mmhier.datasets.transforms.loading import LoadTaxonomyAnnotations
 
-__all__ = ['PackTaxonomySegInputs']
+__all__ = ['LoadTaxonomyAnnotations', 'PackTaxonomySegInputs']

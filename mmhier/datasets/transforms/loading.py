@@ -63,6 +63,9 @@ def build_label_table(taxonomy: TaxonomyRef, dataset_key: str) -> LabelTable:
         The table: node index per id (``-1`` where ignored), offset by
         ``num_nodes`` when the dataset's annotation is ``box``.
 
+    Shape:
+        ``table.table``: ``(num_ids,)`` int32.
+
     Raises:
         TaxonomyError: The taxonomy is missing or invalid, or has no dataset
             ``dataset_key``.
@@ -86,10 +89,10 @@ def read_label_ids(path: str, backend_args: Optional[dict] = None) -> np.ndarray
         backend_args: mmengine file backend arguments.
 
     Returns:
-        The raw ids, an integer array.
+        The raw ids, an integer array (uint8, uint16 or int32).
 
-        Shape:
-            ``(H, W)``.
+    Shape:
+        Returns ``(H, W)``.
 
     Raises:
         MissingDataError: The file does not exist.
@@ -135,6 +138,9 @@ def check_id_range(ids: np.ndarray, table: LabelTable, path: str) -> None:
         ids: Raw label ids.
         table: The dataset's lookup table.
         path: The label file, for the message.
+
+    Shape:
+        ``ids``: ``(H, W)``.
 
     Raises:
         LabelIdOutOfRangeError: Some ids are outside the dataset's label space;
@@ -211,7 +217,10 @@ class LoadTaxonomyAnnotations(BaseTransform):
             results: The sample's results dict.
 
         Returns:
-            ``results`` with ``gt_seg_map`` (int32, ``(H, W)``) added.
+            ``results`` with ``gt_seg_map`` (int32) added.
+
+        Shape:
+            ``gt_seg_map``: ``(H, W)``, the label image's size.
         """
         taxonomy = self.taxonomy if self.taxonomy is not None else results.get('taxonomy')
         dataset_key = self.dataset_key or results.get('dataset_key')

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import NamedTuple, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from mmhier.models.tables import LossTables
@@ -74,29 +75,32 @@ def hierarchical_cross_entropy(logits: Sequence[Tensor], labels: Tensor,
     """
     node, is_box = decode_labels(labels.long(), tables.num_nodes)
     node = torch.where(node < 0, torch.full_like(node, tables.num_nodes), node)
-    dataset = dataset_index.view(-1, 1, 1)
+    row = dataset_index.view(-1, 1, 1) * (tables.num_nodes + 1) + node  # (N, H, W)
+    not_box = ~is_box
     losses, correct, counted = [], [], []
-    agree: list[Tensor] = []  # per classifier: its ancestors agree with the path
-    predictions: list[Tensor] = []
+    on_path: list[Tensor] = []  # classifier's own decision follows the pixel's path
+    agree: list[Tensor] = []    # ... and so do all its ancestors' decisions
     for j, x in enumerate(logits):
-        target = tables.targets[dataset, j, node]                 # (N, H, W)
-        prediction = x.detach().argmax(dim=1)
-        predictions.append(prediction)
+        target = torch.take(tables.targets[j], row)              # -1: not trained
+        path = torch.take(tables.path_targets[j], node)           # -1: not below j
+        scores = x.detach()
+        picked = scores.gather(1, path.clamp(min=0).unsqueeze(1)).squeeze(1)
+        on_path.append((picked >= scores.amax(dim=1)) & (path >= 0))
         parent = tables.parent_list[j]
-        if parent < 0:
-            agreed = torch.ones_like(is_box)
-        else:
-            on_path = predictions[parent] == tables.path_targets[parent][node]
-            agreed = agree[parent] & on_path
-        agree.append(agreed)
+        agreed = agree[parent] & on_path[parent] if parent >= 0 else None
+        agree.append(agreed if agreed is not None else torch.ones_like(is_box))
         valid = target >= 0
-        p1 = valid & ~is_box
-        p2 = valid & is_box & (agreed if refine_boxes else True)
-        safe_target = target.clamp(min=0)
-        nll = -x.float().log_softmax(dim=1).gather(1, safe_target.unsqueeze(1)).squeeze(1)
-        losses.append(masked_mean(nll, p1) + masked_mean(nll, p2))
-        counted_mask = p1 | p2
-        correct.append((counted_mask & (prediction == safe_target)).sum())
-        counted.append(counted_mask.sum())
+        p1 = valid & not_box
+        p2 = valid & is_box
+        if refine_boxes and agreed is not None:
+            p2 = p2 & agreed
+        used = p1 | p2
+        nll = F.cross_entropy(x.float(), torch.where(used, target, -1), ignore_index=-1,
+                              reduction='none')
+        w1, w2 = p1.float(), p2.float()
+        weight = w1 / w1.sum().clamp(min=1) + w2 / w2.sum().clamp(min=1)
+        losses.append((nll * weight).sum())
+        correct.append((used & on_path[j]).sum())
+        counted.append(used.sum())
     return ClassifierLosses(torch.stack(losses), torch.stack(correct),
                             torch.stack(counted))

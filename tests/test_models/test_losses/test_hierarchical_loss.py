@@ -20,14 +20,19 @@ def toy_batch():
     labels = torch.tensor([[[1, 3], [4, -1]],                    # sky, back, front
                            [[5 + N, 6 + N], [5 + N, -1]]])       # stop, yield, stop (box)
     root = torch.zeros(2, 2, 2, 2)
+    root[0, :, 0, 0] = torch.tensor([LN3, 0.0])   # sky pixel: right, p = 3/4
+    root[0, :, 0, 1] = torch.tensor([LN3, 0.0])   # back pixel: wrong, p(sign) = 1/4
+    root[0, :, 1, 0] = torch.tensor([0.0, LN3])   # front pixel: right, p = 3/4
     root[1, :, 0, 0] = torch.tensor([0.0, 1.0])   # -> sign (agrees)
     root[1, :, 0, 1] = torch.tensor([1.0, 0.0])   # -> sky (disagrees)
     root[1, :, 1, 0] = torch.tensor([0.0, 1.0])   # -> sign (agrees)
     sign = torch.zeros(2, 2, 2, 2)
-    sign[0, :, 0, 1] = torch.tensor([0.0, LN3])   # back pixel: p(back) = 1/4
+    sign[0, :, 0, 1] = torch.tensor([0.0, LN3])   # back pixel: wrong, p(back) = 1/4
+    sign[0, :, 1, 0] = torch.tensor([0.0, LN3])   # front pixel: right, p = 3/4
     sign[1, :, 0, 0] = torch.tensor([0.0, 1.0])   # -> front (agrees)
     sign[1, :, 1, 0] = torch.tensor([1.0, 0.0])   # -> back (disagrees)
     front = torch.zeros(2, 2, 2, 2)
+    front[1, :, 0, 0] = torch.tensor([LN3, 0.0])  # counted: stop, p = 3/4
     front[1, :, 0, 1] = torch.tensor([5.0, 0.0])  # would cost a lot if counted
     front[1, :, 1, 0] = torch.tensor([0.0, 7.0])
     logits = [x.requires_grad_() for x in (root, sign, front)]
@@ -38,22 +43,25 @@ def test_hand_computed_value(toy):
     loss = MODELS.build(dict(type='HierarchicalLoss', taxonomy=toy))
     logits, labels, dataset = toy_batch()
     out = loss(logits, labels, dataset)
-    # root: P1 = sky, back, front of sample 0, logits (0, 0): ln 2 each
-    assert out['loss_root'].item() == pytest.approx(LN2)
-    # sign (lambda 0.1): P1 = back (ln 4), front (ln 2)
-    assert out['loss_sign'].item() == pytest.approx(0.1 * (2 * LN2 + LN2) / 2)
-    # front (lambda 0.1): P2 = only the box pixel whose ancestors agree: ln 2
-    assert out['loss_front'].item() == pytest.approx(0.1 * LN2)
+    ln43, ln4 = math.log(4 / 3), math.log(4)
+    # root: P1 = sky, back, front of sample 0; boxes do not train root
+    assert out['loss_root'].item() == pytest.approx((2 * ln43 + ln4) / 3)
+    # sign (lambda 0.1): P1 = back (ln 4), front (ln 4/3)
+    assert out['loss_sign'].item() == pytest.approx(0.1 * (ln4 + ln43) / 2)
+    # front (lambda 0.1): P2 = only the box pixel whose ancestors agree
+    assert out['loss_front'].item() == pytest.approx(0.1 * ln43)
     total = sum(v for k, v in out.items() if k.startswith('loss_'))
-    assert total.item() == pytest.approx(1.25 * LN2)
-    assert out['acc_root'].item() == pytest.approx(100 / 3)   # only sky right
-    assert out['acc_front'].item() == pytest.approx(100.0)    # tie -> stop, right
+    assert total.item() == pytest.approx((2 * ln43 + ln4) / 3 + 0.05 * (ln4 + ln43)
+                                         + 0.1 * ln43)
+    assert out['acc_root'].item() == pytest.approx(200 / 3)
+    assert out['acc_sign'].item() == pytest.approx(50.0)
+    assert out['acc_front'].item() == pytest.approx(100.0)
 
 
 def test_without_refinement_every_box_pixel_counts(toy):
     loss = MODELS.build(dict(type='HierarchicalLoss', taxonomy=toy, refine_boxes=False))
     logits, labels, dataset = toy_batch()
-    expected = (LN2 + math.log1p(math.exp(5)) + math.log1p(math.exp(7))) / 3
+    expected = (math.log(4 / 3) + math.log1p(math.exp(5)) + math.log1p(math.exp(7))) / 3
     assert loss(logits, labels, dataset)['loss_front'].item() == pytest.approx(0.1 * expected)
 
 
