@@ -39,6 +39,7 @@ _FORMAT_HINT = ('expected 6 fields separated by ";": '
                 'filename;leftCol;topRow;rightCol;bottomRow;ClassID, '
                 'e.g. 00000.ppm;774;411;815;446;11')
 _NETPBM_TOKEN = re.compile(rb'#[^\r\n]*|[^\s#]+')
+_INTEGER = re.compile(r'-?[0-9]+')
 
 #: ``{filename: (boxes, labels)}``; boxes ``(K, 4)`` float32, labels ``(K,)`` int64.
 Annotations = dict[str, tuple[np.ndarray, np.ndarray]]
@@ -101,13 +102,10 @@ def _check_line(fields: list[str], size_of: SizeOf, num_classes: int,
     """Box and class of one split line; raises ValueError with the reason."""
     if len(fields) != len(_FIELDS):
         raise ValueError(f'{len(fields)} field(s); {_FORMAT_HINT}')
-    numbers = []
     for name, text in zip(_FIELDS[1:], fields[1:]):
-        try:
-            numbers.append(int(text))
-        except ValueError:
-            raise ValueError(f'{name} {text!r} is not an integer; {_FORMAT_HINT}') from None
-    x1, y1, x2, y2, label = numbers
+        if not _INTEGER.fullmatch(text):
+            raise ValueError(f'{name} {text!r} is not an integer; {_FORMAT_HINT}')
+    x1, y1, x2, y2, label = (int(text) for text in fields[1:])
     if not 0 <= label < num_classes:
         raise ValueError(f'unknown ClassID {label}: the taxonomy defines ids '
                          f'0..{num_classes - 1}; fix the id or add the class to '
@@ -163,11 +161,17 @@ def parse_gtsdb_annotations(path: Union[str, os.PathLike],
     """
     path = os.fspath(path)
     try:
-        with open(path, encoding='utf-8') as f:
-            lines = f.read().splitlines()
+        with open(path, 'rb') as f:
+            data = f.read()
     except FileNotFoundError:
         raise MissingDataError(f'{path}: GTSDB annotation file not found; it ships '
                                'as FullIJCNN2013/gt.txt with the images') from None
+    try:
+        lines = data.decode('utf-8').split('\n')
+    except UnicodeDecodeError as error:
+        raise AnnotationError(path, data.count(b'\n', 0, error.start) + 1,
+                              'not ASCII/UTF-8 text; gt.txt must be plain text '
+                              '(re-download it or save it as UTF-8)') from None
     if isinstance(images, Mapping):
         size_of, where = images.get, 'the given image sizes'
     else:

@@ -86,6 +86,7 @@ BAD_LINES = [
     ('00000.ppm;774;411;815;446;11;3', '7 field', 'e.g. 00000.ppm'),
     ('00000.ppm;774;x;815;446;11', "topRow 'x' is not an integer", ''),
     ('00000.ppm;774;411;815;446;11.0', "ClassID '11.0' is not an integer", ''),
+    ('00000.ppm;774;411;8_15;446;11', "rightCol '8_15' is not an integer", ''),
     ('00000.ppm;774;411;1360;446;11', 'outside the 1360x800 image', 'fix or remove'),
     ('00000.ppm;-1;411;815;446;11', 'outside the 1360x800 image', 'columns 0..1359'),
     ('00000.ppm;774;411;815;800;11', 'outside the 1360x800 image', 'rows 0..799'),
@@ -106,6 +107,13 @@ def test_every_bad_line_raises_naming_file_and_line(tmp_path, line, reason, hint
     assert info.value.path == str(gt) and info.value.line == 3
     assert str(info.value).startswith(f'{gt}:3: ')
     assert reason in info.value.reason and hint in info.value.reason
+
+
+def test_binary_garbage_names_its_line(tmp_path):
+    gt = tmp_path / 'gt.txt'
+    gt.write_bytes(EXAMPLE.encode() + b'00002.ppm;\xff\xfe;1;2;3\n')
+    with pytest.raises(AnnotationError, match=r'gt.txt:5: not ASCII/UTF-8 text'):
+        gtsdb.parse_gtsdb_annotations(gt, FULL_SIZE, 43)
 
 
 def test_lenient_mode_warns_and_skips_only_bad_lines(tmp_path):
@@ -168,7 +176,8 @@ def test_data_info_carries_boxes_and_taxonomy(gtsdb_root):
     assert info['gt_boxes'].dtype == np.float32
     assert info['gt_boxes'].tolist() == [[0, 0, 9, 9], [20, 5, 26, 11]]
     assert info['gt_box_labels'].tolist() == [12, 13]
-    assert info['dataset_key'] == 'gtsdb' and info['taxonomy'].endswith('cs_vistas_gtsdb.yaml')
+    assert info['dataset_key'] == 'gtsdb'
+    assert load_taxonomy(info['taxonomy']).source.endswith('cs_vistas_gtsdb.yaml')
     assert 'seg_map_path' not in info
     empty = dataset.get_data_info(1)
     assert empty['gt_boxes'].shape == (0, 4) and empty['gt_box_labels'].shape == (0,)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 from collections import Counter
 from datetime import timedelta
@@ -13,9 +14,11 @@ import pytest
 import torch
 import torch.nn as nn
 from mmengine.dataset import BaseDataset, DefaultSampler, InfiniteSampler
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import BaseModel
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
+from mmengine.visualization import Visualizer
 from mmseg.registry import DATA_SAMPLERS, DATASETS
 
 from mmhier.datasets.errors import DatasetError
@@ -79,7 +82,9 @@ def _split(batch: List[int], ratios: Sequence[int]) -> List[List[int]]:
 def test_paper_ratio_single_process():
     sizes, ratios = (5, 12, 7), (1, 2, 1)
     batches = list(_sampler(sizes, ratios, epoch_dataset=1))
-    assert len(batches) == 6 == len(_sampler(sizes, ratios, epoch_dataset=1))
+    sampler = _sampler(sizes, ratios, epoch_dataset=1)
+    assert len(batches) == 6 == len(sampler) and sampler.batch_size == 4
+    assert sampler.dataset_sizes == [5, 12, 7] and sampler.offsets == [0, 5, 17]
     city, vistas, gtsdb = _ranges(sizes)
     for batch in batches:
         assert len(batch) == 4
@@ -136,6 +141,8 @@ def test_seed_comes_from_the_sampler_or_argument():
     assert RatioBatchSampler(inner, 4, [1, 2, 1], 1).seed == 11
     assert RatioBatchSampler(inner, 4, [1, 2, 1], 1, seed=5).seed == 5
     assert RatioBatchSampler(DefaultSampler(dataset), 4, [1, 2, 1], 1).seed >= 0
+    with pytest.raises(SamplerConfigError, match="seed must be an integer, got '1'"):
+        RatioBatchSampler(inner, 4, [1, 2, 1], 1, seed='1')
 
 
 def test_share_stream_passes_and_distinct_shares():
@@ -205,9 +212,10 @@ def test_guarantees_across_simulated_ranks(monkeypatch, sizes, ratios, e, world)
 
 
 def test_ranks_take_strided_entries_like_default_sampler(monkeypatch):
-    per_rank = _simulate(monkeypatch, (4, 8), (1, 1), 1, 2, shuffle=False)
-    assert per_rank == [[[0, 4], [2, 6], [0, 8], [2, 10]],
-                        [[1, 5], [3, 7], [1, 9], [3, 11]]]
+    # unshuffled streams: 0 1 2 3 | 4 5 0 1 | 2 3 4 5 | 0 1 2 3  and  0 1 | 2 3 ...
+    per_rank = _simulate(monkeypatch, (6, 8), (2, 1), 1, 2, shuffle=False)
+    assert per_rank == [[[0, 2, 6], [4, 0, 8], [2, 4, 10], [0, 2, 12]],
+                        [[1, 3, 7], [5, 1, 9], [3, 5, 11], [1, 3, 13]]]
 
 
 # ------------------------------------------------------------------ errors
@@ -331,6 +339,32 @@ class _Recorder(BaseModel):
         return dict(loss=self.weight.sum() * 0)
 
 
+@pytest.fixture
+def restore_globals():
+    """Undoes what a Runner leaves behind for the tests after this one.
+
+    It creates the current scope, logger, message hub and visualizer, seeds
+    every RNG, and its DistSamplerSeedHook turns on
+    ``torch.use_deterministic_algorithms`` when a batch sampler is used.
+    """
+    managers = (DefaultScope, MMLogger, MessageHub, Visualizer)
+    saved = {m: m._instance_dict.copy() for m in managers}
+    rng = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    yield
+    for name, logger in MMLogger._instance_dict.items():
+        if name not in saved[MMLogger]:
+            for handler in logger.handlers:
+                handler.close()
+    for manager, instances in saved.items():
+        manager._instance_dict.clear()
+        manager._instance_dict.update(instances)
+    random.setstate(rng[0])
+    np.random.set_state(rng[1])
+    torch.set_rng_state(rng[2])
+    torch.use_deterministic_algorithms(deterministic)
+
+
 def _train(tmp_path, monkeypatch, train_cfg) -> List[list]:
     monkeypatch.setattr('mmengine.runner.loops.time.sleep', lambda s: None)
     model = _Recorder()
@@ -344,7 +378,8 @@ def _train(tmp_path, monkeypatch, train_cfg) -> List[list]:
     return model.seen
 
 
-def test_epoch_based_loop_reshuffles_each_epoch(tmp_path, monkeypatch):
+def test_epoch_based_loop_reshuffles_each_epoch(tmp_path, monkeypatch,
+                                                restore_globals):
     seen = _train(tmp_path, monkeypatch, dict(by_epoch=True, max_epochs=2))
     assert len(seen) == 12
     epochs = [seen[:6], seen[6:]]
@@ -353,7 +388,8 @@ def test_epoch_based_loop_reshuffles_each_epoch(tmp_path, monkeypatch):
     assert epochs[0] != epochs[1]
 
 
-def test_iter_based_loop_runs_epochs_back_to_back(tmp_path, monkeypatch):
+def test_iter_based_loop_runs_epochs_back_to_back(tmp_path, monkeypatch,
+                                                  restore_globals):
     seen = _train(tmp_path, monkeypatch, dict(by_epoch=False, max_iters=14))
     assert len(seen) == 14
     assert all([k for k, _ in b] == ['city_like', 'vistas_like', 'vistas_like',

@@ -150,7 +150,8 @@ class RatioBatchSampler(Sampler[List[int]]):
                 f'epoch dataset {e} ({_name(keys, e)}) has '
                 f'{self.dataset_sizes[e]} samples, fewer than one step needs '
                 f'(ratios[{e}] * world size = {self.ratios[e]} * '
-                f'{self.world_size} = {share}); choose a larger epoch_dataset')
+                f'{self.world_size} = {share}); choose a larger epoch_dataset '
+                f'or lower ratios[{e}]')
 
     @property
     def epoch(self) -> int:
