@@ -1,14 +1,17 @@
 """Hierarchical heads, losses and decision rules. Importing this package
-registers ``HierarchicalDecodeHead`` and ``HierarchicalLoss`` into mmseg's
-MODELS registry."""
+registers ``HierarchicalDecodeHead``, ``FlatTaxonomyHead``,
+``HierarchicalLoss`` and ``TaxonomyEncoderDecoder`` into mmseg's MODELS
+registry."""
 from mmhier.models.decision import greedy_decision, path_decision, path_log_probs
-from mmhier.models.heads import HierarchicalDecodeHead
+from mmhier.models.heads import FlatTaxonomyHead, HierarchicalDecodeHead
 from mmhier.models.losses import HierarchicalLoss, hierarchical_cross_entropy
 from mmhier.models.output_nodes import output_nodes
+from mmhier.models.segmentors import TaxonomyEncoderDecoder
 from mmhier.models.tables import DecisionTables, LossTables
 
 __all__ = [
-    'DecisionTables', 'HierarchicalDecodeHead', 'HierarchicalLoss', 'LossTables',
+    'DecisionTables', 'FlatTaxonomyHead', 'HierarchicalDecodeHead', 'HierarchicalLoss',
+    'LossTables', 'TaxonomyEncoderDecoder',
     'greedy_decision', 'hierarchical_cross_entropy', 'output_nodes', 'path_decision',
     'path_log_probs'
 ]

@@ -4,8 +4,9 @@ This subpackage needs only numpy, networkx and PyYAML (matplotlib for PNG
 export); it imports neither torch nor mmseg.
 """
 from mmhier.taxonomy.errors import (Problem, TaxonomyError, TaxonomyFileError,
-                                    TaxonomySyntaxError, TaxonomyValidationError,
-                                    UnknownDatasetError, UnknownNodeError)
+                                    TaxonomyMismatchError, TaxonomySyntaxError,
+                                    TaxonomyValidationError, UnknownDatasetError,
+                                    UnknownNodeError)
 from mmhier.taxonomy.spec import DatasetClass, DatasetSpec, TaxonomySpec, parse_spec
 from mmhier.taxonomy.taxonomy import (IGNORE, Classifier, Taxonomy, load_taxonomy,
                                       resolve_taxonomy_path, validate_file)
@@ -13,7 +14,7 @@ from mmhier.taxonomy.validation import ValidationResult, validate_spec
 
 __all__ = [
     'IGNORE', 'Classifier', 'DatasetClass', 'DatasetSpec', 'Problem', 'Taxonomy',
-    'TaxonomyError', 'TaxonomyFileError', 'TaxonomySpec', 'TaxonomySyntaxError',
+    'TaxonomyError', 'TaxonomyFileError', 'TaxonomyMismatchError', 'TaxonomySpec', 'TaxonomySyntaxError',
     'TaxonomyValidationError', 'UnknownDatasetError', 'UnknownNodeError',
     'ValidationResult', 'load_taxonomy', 'parse_spec', 'resolve_taxonomy_path',
     'validate_file', 'validate_spec'

@@ -103,3 +103,8 @@ class UnknownDatasetError(TaxonomyError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class TaxonomyMismatchError(TaxonomyError):
+    """Weights trained with one taxonomy are loaded into a model built from
+    another (their classifier layouts differ)."""

@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from mmhier.models.decision import greedy_decision, path_log_probs
 from mmhier.models.heads.branch import ClassifierBranch
+from mmhier.models.heads.taxonomy_state import TaxonomyStateMixin
 from mmhier.models.losses.hierarchical_loss import HierarchicalLoss
 from mmhier.models.output_nodes import output_nodes
 from mmhier.models.resize import resize_rows, row_chunks
@@ -25,7 +26,7 @@ DECISION_RULES = ('greedy', 'path')
 
 
 @MODELS.register_module()
-class HierarchicalDecodeHead(BaseDecodeHead):
+class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
     """Decode head generated from a taxonomy (Meletis & Dubbelman, IV 2018).
 
     Shared features (1x1 conv + norm + act to ``channels``) feed one branch per
@@ -38,7 +39,11 @@ class HierarchicalDecodeHead(BaseDecodeHead):
     Predictions are ``(N, num_outputs, H, W)`` scores over the output nodes
     (the leaves, or a coarser cut, see ``output_level`` / ``output_stop_at``)
     whose argmax is exactly the chosen decision rule's decision, so mmseg's
-    segmentors, sliding-window inference and metrics work unchanged.
+    segmentors, sliding-window inference and metrics work unchanged. With
+    ``TaxonomyEncoderDecoder`` the predictions are node ids.
+
+    The taxonomy's tree hash is stored with the weights; loading weights of
+    another taxonomy raises :class:`~mmhier.taxonomy.TaxonomyMismatchError`.
 
     Args:
         taxonomy: Taxonomy YAML path or :class:`Taxonomy`.
@@ -100,11 +105,17 @@ class HierarchicalDecodeHead(BaseDecodeHead):
         if overrides:
             self.taxonomy.classifier(next(iter(overrides)))  # typed error + hint
         self.tables = DecisionTables(self.taxonomy, outputs)
+        self.register_taxonomy_hash()
+
+    @property
+    def output_nodes(self) -> Tensor:
+        """``(num_outputs,)`` node index of every output channel."""
+        return self.tables.output_nodes
 
     @property
     def output_names(self) -> tuple[str, ...]:
         """Node names of the output channels."""
-        return tuple(self.taxonomy.nodes[i] for i in self.tables.output_nodes.tolist())
+        return tuple(self.taxonomy.nodes[i] for i in self.output_nodes.tolist())
 
     def forward(self, inputs: Sequence[Tensor]) -> list[Tensor]:
         """Per-classifier logits at twice the feature resolution.
