@@ -13,6 +13,7 @@ Timed, best of ``--repeat`` after a warm-up, batch ``--batch``:
 
 - inference: backbone + head + bilinear upsampling to input size + the
   decision (flat: argmax; hier: the greedy top-down decision, ``decide``),
+  both upsampling channels-last,
 - training: forward + hierarchical / cross-entropy loss + backward.
 
 Ratios are against ``flat``. CPU by default; on a GPU:
@@ -74,8 +75,11 @@ def inference_fn(model, x: torch.Tensor) -> Callable[[], torch.Tensor]:
     head = model.decode_head
     if hasattr(head, 'decide'):
         return lambda: head.decide(head.forward(model.extract_feat(x)), size)
-    return lambda: F.interpolate(head.forward(model.extract_feat(x)), size=size,
-                                 mode='bilinear', align_corners=False).argmax(dim=1)
+    # Same upsample + argmax as the hierarchical head (channels-last, which
+    # makes the per-pixel argmax contiguous): a like-for-like baseline.
+    return lambda: F.interpolate(
+        head.forward(model.extract_feat(x)).contiguous(memory_format=torch.channels_last),
+        size=size, mode='bilinear', align_corners=False).argmax(dim=1)
 
 
 def training_fn(model, x: torch.Tensor, samples) -> Callable[[], None]:

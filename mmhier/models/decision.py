@@ -7,8 +7,8 @@
 - **path**: the probability of a node is the product of the probabilities
   along its path; the decision is the most probable output node.
 
-Both work on per-classifier logits of one spatial size; one loop over levels
-(not over classes or pixels).
+Both work on per-classifier logits of one spatial size; one loop over
+classifiers (not over classes or pixels).
 """
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ from mmhier.models.tables import DecisionTables
 def greedy_decision(logits: Sequence[Tensor], tables: DecisionTables) -> Tensor:
     """Top-down greedy decision.
 
+    Classifiers are visited in preorder, so a parent has decided before its
+    children: classifier ``j`` replaces the decision on exactly the pixels
+    that currently sit at its node. Classifiers at or below output nodes
+    (a coarser level of detail) are skipped.
+
     Args:
         logits: Per-classifier logits in ``taxonomy.classifiers`` order.
         tables: Decision tables of the taxonomy.
@@ -34,14 +39,11 @@ def greedy_decision(logits: Sequence[Tensor], tables: DecisionTables) -> Tensor:
         - logits[j]: ``(N, K_j, H, W)``
         - output: ``(N, H, W)`` int64
     """
-    choices = torch.stack([x.argmax(dim=1) for x in logits], dim=1)  # (N, C, H, W)
-    node = torch.zeros_like(choices[:, 0])
-    for _ in range(tables.num_levels):
-        classifier = tables.classifier_of_node[node]
-        descend = (classifier >= 0) & ~tables.is_output[node]
-        classifier = classifier.clamp(min=0)
-        position = choices.gather(1, classifier.unsqueeze(1)).squeeze(1)
-        node = torch.where(descend, tables.child_node[classifier, position], node)
+    node = tables.child_node[0][logits[0].argmax(dim=1)]
+    for j in tables.descending_classifiers:
+        children = tables.child_node[j]
+        choice = children[logits[j].argmax(dim=1)]
+        node = torch.where(node == tables.classifier_nodes[j], choice, node)
     return node
 
 

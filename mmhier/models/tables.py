@@ -66,6 +66,19 @@ class DecisionTables(nn.Module):
             on_path = taxonomy.node_level[outputs] >= k
             path[np.flatnonzero(on_path), flat_of_node[nodes[on_path]]] = 1.0
         self.num_levels = taxonomy.num_levels
+        #: Node index of every classifier (Python ints: loop bounds, no sync).
+        self.classifier_nodes: list[int] = [c.node_index for c in classifiers]
+        # Classifiers below the root that a descent can reach: their node is
+        # not an output node and no ancestor is one.
+        reached = ~is_output.copy()
+        reached[0] = True
+        for c in classifiers:  # preorder: parents first
+            parent = taxonomy.parent_index[c.node_index]
+            if parent >= 0:
+                reached[c.node_index] &= reached[parent] and not is_output[parent]
+        #: Classifier indices (root excluded) the greedy descent visits.
+        self.descending_classifiers: list[int] = [
+            c.index for c in classifiers[1:] if reached[c.node_index]]
         self.register_buffer('classifier_of_node', _long(classifier_of_node), False)
         self.register_buffer('child_node', _long(child_node), False)
         self.register_buffer('is_output', torch.as_tensor(is_output), False)

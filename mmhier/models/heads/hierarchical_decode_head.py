@@ -156,7 +156,9 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         row_bytes = seg_logits[0].shape[0] * total * width * 4
         rule = greedy_decision if self.decision == 'greedy' else self._path_decision
         if row_bytes * height <= self.max_upsample_bytes:
-            return rule(self._upsample(seg_logits, (height, width)), self.tables)
+            # channels-last makes the per-pixel argmax over children contiguous
+            logits = [x.contiguous(memory_format=torch.channels_last) for x in seg_logits]
+            return rule(self._upsample(logits, (height, width)), self.tables)
         nodes = seg_logits[0].new_empty((seg_logits[0].shape[0], height, width),
                                         dtype=torch.long)
         for start, stop in row_chunks(height, row_bytes, self.max_upsample_bytes):

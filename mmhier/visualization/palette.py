@@ -1,0 +1,270 @@
+"""Colours derived from a taxonomy, so that a colour says where a node sits.
+
+Terms: the **level-1 nodes** are the root's children (the coarsest classes);
+every other node belongs to the **family** of its level-1 ancestor.
+
+The palette is built in OKLab (Ottosson 2020), a perceptual colour space in
+which Euclidean distance approximates perceived difference:
+
+* level-1 nodes get well separated hues on one ring of equal lightness
+  (several rings of different lightness when there are more than
+  :data:`RING_SIZE` of them), consecutive siblings far apart on the ring;
+* children sit on a small ellipse around their parent's colour: lighter and
+  less saturated on one side, darker and more saturated on the other, with a
+  small hue offset in between; the ellipse shrinks with depth;
+* every descendant is pulled towards its parent until it is closer to its
+  parent and to its level-1 ancestor than to any other level-1 colour, so a
+  family stays recognisable.
+
+Everything is derived from the tree: the same taxonomy always gives the same
+palette, and no colour has to be configured.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import numpy as np
+
+from mmhier.taxonomy import Taxonomy
+
+#: Level-1 nodes per lightness ring.
+RING_SIZE = 12
+#: Lightness of the single ring, and the range used by several rings.
+RING_LIGHTNESS = 0.72
+RINGS_LIGHTNESS_RANGE = (0.58, 0.82)
+#: Target chroma of level-1 colours (reduced where sRGB cannot show it).
+LEVEL1_CHROMA = 0.14
+#: Hue of the first level-1 node, in degrees.
+FIRST_HUE = 25.0
+#: Lightness and hue radius of the children's ellipse at level 2, as
+#: (lightness, fraction of the distance to the nearest other level-1 colour);
+#: each deeper level multiplies both by :data:`DEPTH_SHRINK`.
+CHILD_LIGHTNESS_RADIUS = 0.17
+CHILD_HUE_RADIUS = 0.3
+DEPTH_SHRINK = 0.6
+#: Children's lightness stays within this range.
+LIGHTNESS_RANGE = (0.32, 0.93)
+#: Share of the distance to a bisector a descendant may use (keeps a margin
+#: for rounding to 8 bits).
+BISECTOR_SHARE = 0.6
+#: Colour of the root (never predicted): a neutral grey.
+ROOT_LIGHTNESS = 0.6
+
+_LMS_FROM_RGB = np.array([[0.4122214708, 0.5363325363, 0.0514459929],
+                          [0.2119034982, 0.6806995451, 0.1073969566],
+                          [0.0883024619, 0.2817188376, 0.6299787005]])
+_LAB_FROM_LMS = np.array([[0.2104542553, 0.7936177850, -0.0040720468],
+                          [1.9779984951, -2.4285922050, 0.4505937099],
+                          [0.0259040371, 0.7827717662, -0.8086757660]])
+_RGB_FROM_LMS = np.linalg.inv(_LMS_FROM_RGB)
+_LMS_FROM_LAB = np.linalg.inv(_LAB_FROM_LMS)
+
+
+def oklab_to_linear_rgb(lab: np.ndarray) -> np.ndarray:
+    """OKLab to linear sRGB (not clipped: out-of-gamut values leave [0, 1]).
+
+    Shape:
+        ``lab``: ``(..., 3)``; returns ``(..., 3)``.
+    """
+    lms = np.asarray(lab, dtype=np.float64) @ _LMS_FROM_LAB.T
+    return (lms ** 3) @ _RGB_FROM_LMS.T
+
+
+def srgb_to_oklab(rgb: np.ndarray) -> np.ndarray:
+    """8-bit sRGB colours to OKLab.
+
+    Args:
+        rgb: sRGB values in ``0 .. 255`` (any numeric dtype).
+
+    Returns:
+        ``(..., 3)`` float64 ``(L, a, b)``, ``L`` in ``[0, 1]``.
+
+    Shape:
+        ``rgb``: ``(..., 3)``.
+    """
+    c = np.asarray(rgb, dtype=np.float64) / 255.0
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return np.cbrt(linear @ _LMS_FROM_RGB.T) @ _LAB_FROM_LMS.T
+
+
+def _encode_srgb(linear: np.ndarray) -> np.ndarray:
+    c = np.clip(linear, 0.0, 1.0)
+    c = np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
+    return np.round(c * 255.0).astype(np.uint8)
+
+
+def _in_gamut(lab: np.ndarray, tol: float = 1e-6) -> bool:
+    rgb = oklab_to_linear_rgb(lab)
+    return bool(np.all(rgb >= -tol) and np.all(rgb <= 1 + tol))
+
+
+def _lch_to_lab(lightness: float, chroma: float, hue: float) -> np.ndarray:
+    return np.array([lightness, chroma * math.cos(hue), chroma * math.sin(hue)])
+
+
+def gamut_map(lightness: float, chroma: float, hue: float) -> np.ndarray:
+    """The OKLab colour of ``(L, C, h)``, with chroma reduced until sRGB can
+    show it (lightness and hue kept).
+
+    Args:
+        lightness: OKLab ``L`` in ``[0, 1]``.
+        chroma: Wanted chroma (``>= 0``).
+        hue: Hue angle in radians.
+
+    Returns:
+        ``(3,)`` OKLab colour inside the sRGB gamut.
+    """
+    if _in_gamut(_lch_to_lab(lightness, chroma, hue)):
+        return _lch_to_lab(lightness, chroma, hue)
+    low, high = 0.0, chroma
+    for _ in range(30):
+        mid = (low + high) / 2
+        if _in_gamut(_lch_to_lab(lightness, mid, hue)):
+            low = mid
+        else:
+            high = mid
+    return _lch_to_lab(lightness, low, hue)
+
+
+def _ring_stride(n: int) -> int:
+    """A step through ``n`` ring positions that visits all of them and puts
+    consecutive siblings far apart (about ``n / golden ratio**2``)."""
+    if n < 3:
+        return 1
+    stride = max(1, round(n * 0.382))
+    while math.gcd(stride, n) != 1:
+        stride += 1
+    return stride
+
+
+def level1_colours(count: int) -> np.ndarray:
+    """OKLab colours of ``count`` level-1 nodes, in node order.
+
+    Returns:
+        ``(count, 3)`` OKLab colours in the sRGB gamut.
+    """
+    rings = max(1, math.ceil(count / RING_SIZE))
+    per_ring = math.ceil(count / rings)
+    stride = _ring_stride(per_ring)
+    if rings == 1:
+        lightness = [RING_LIGHTNESS]
+    else:
+        lightness = np.linspace(*RINGS_LIGHTNESS_RANGE, rings).tolist()
+    out = np.empty((count, 3))
+    for i in range(count):
+        ring, slot = i % rings, i // rings
+        position = (slot * stride) % per_ring + ring / rings  # interleave rings
+        hue = math.radians(FIRST_HUE) + 2 * math.pi * position / per_ring
+        out[i] = gamut_map(lightness[ring], LEVEL1_CHROMA, hue)
+    return out
+
+
+def _child_targets(parent: np.ndarray, count: int, depth: int,
+                   spacing: float) -> np.ndarray:
+    """Colours on an ellipse around ``parent`` for ``count`` children at
+    level ``depth`` (before pulling them into their family).
+
+    Args:
+        parent: ``(3,)`` OKLab colour of the parent.
+        count: Number of children.
+        depth: The children's level (``>= 2``).
+        spacing: Distance from the family's level-1 colour to the nearest
+            other level-1 colour.
+    """
+    shrink = DEPTH_SHRINK ** (depth - 2)
+    radius_l = CHILD_LIGHTNESS_RADIUS * shrink
+    radius_ab = CHILD_HUE_RADIUS * spacing * shrink
+    lightness, a, b = parent
+    chroma = max(math.hypot(a, b), 1e-3)
+    hue = math.atan2(b, a)
+    low, high = LIGHTNESS_RANGE
+    centre = min(max(lightness, low + radius_l), high - radius_l)
+    out = np.empty((count, 3))
+    for j in range(count):
+        theta = 2 * math.pi * j / count
+        out[j] = gamut_map(centre + radius_l * math.cos(theta),
+                           chroma * (1 - 0.25 * math.cos(theta)),
+                           hue + radius_ab * math.sin(theta) / chroma)
+    return out
+
+
+def _pull_into_family(parent: np.ndarray, target: np.ndarray, anchor: np.ndarray,
+                      others: np.ndarray) -> np.ndarray:
+    """Move ``target`` towards ``parent`` until it is closer to ``parent`` and
+    to ``anchor`` (its level-1 ancestor) than to every colour in ``others``,
+    keeping :data:`BISECTOR_SHARE` of the way to each bisector at most.
+
+    ``c`` is closer to ``x`` than to ``q`` iff ``2 c.(q - x) < |q|^2 - |x|^2``:
+    linear in ``c = parent + s * (target - parent)``, so the largest ``s`` is
+    found per constraint.
+    """
+    step = target - parent
+    scale = 1.0
+    for x in (parent, anchor):
+        diff = others - x
+        slack = (others ** 2).sum(1) - x @ x - 2 * diff @ parent
+        rate = 2 * diff @ step
+        moving = rate > 1e-12
+        if moving.any():
+            scale = min(scale, float(np.min(BISECTOR_SHARE * np.maximum(
+                slack[moving], 0.0) / rate[moving])))
+    return parent + scale * step
+
+
+def hierarchical_palette_oklab(taxonomy: Taxonomy) -> np.ndarray:
+    """The palette in OKLab (see :func:`hierarchical_palette`).
+
+    Returns:
+        ``(num_nodes, 3)`` float64 OKLab colours, indexed by node id.
+    """
+    n = taxonomy.num_nodes
+    level = taxonomy.node_level
+    colours = np.zeros((n, 3))
+    colours[0] = (ROOT_LIGHTNESS, 0.0, 0.0)
+    top = [int(i) for i in taxonomy.classifiers[0].child_indices]
+    colours[top] = level1_colours(len(top))
+    top_colours = colours[top]
+    spacing = {}
+    for k, node in enumerate(top):
+        dist = np.linalg.norm(top_colours - top_colours[k], axis=1)
+        spacing[node] = float(np.min(np.delete(dist, k)))
+    family = taxonomy.ancestor_at_level[1]
+    for c in taxonomy.classifiers[1:]:  # preorder: parents are done first
+        p = c.node_index
+        anchor = int(family[p])
+        others = np.delete(top_colours, top.index(anchor), axis=0)
+        targets = _child_targets(colours[p], c.num_outputs, int(level[p]) + 1,
+                                 spacing[anchor])
+        for child, target in zip(c.child_indices.tolist(), targets):
+            colours[child] = _pull_into_family(colours[p], target, colours[anchor],
+                                               others)
+    return colours
+
+
+def hierarchical_palette(taxonomy: Taxonomy,
+                         oklab: Optional[np.ndarray] = None) -> np.ndarray:
+    """One sRGB colour per taxonomy node, derived from the tree.
+
+    Level-1 nodes get well separated hues; descendants vary lightness,
+    saturation and (a little) hue around their parent's colour and stay
+    closer to their parent and level-1 ancestor than to any other level-1
+    colour (in OKLab). Deterministic. The root gets a neutral grey.
+
+    Args:
+        taxonomy: The taxonomy.
+        oklab: The palette from :func:`hierarchical_palette_oklab`, if
+            already computed.
+
+    Returns:
+        ``(num_nodes, 3)`` uint8 RGB, row ``i`` = colour of node id ``i``.
+
+    Example:
+        >>> from mmhier.taxonomy import load_taxonomy
+        >>> tax = load_taxonomy('taxonomies/tiny_street.yaml')
+        >>> palette = hierarchical_palette(tax)
+        >>> palette.shape
+        (23, 3)
+    """
+    lab = hierarchical_palette_oklab(taxonomy) if oklab is None else oklab
+    return _encode_srgb(oklab_to_linear_rgb(lab))
