@@ -118,7 +118,8 @@ def classifier_confusions(taxonomy: Taxonomy, gt: np.ndarray, pred: np.ndarray,
     gt, pred = np.asarray(gt, np.int64), np.asarray(pred, np.int64)
     counts = np.asarray(counts, np.int64)
     anc, depth = taxonomy.ancestor_at_level, taxonomy.node_level
-    child_position, classifier_of_node = taxonomy.child_position, taxonomy.classifier_of_node
+    child_position = taxonomy.child_position
+    classifier_of_node = taxonomy.classifier_of_node
     outputs = np.array([c.num_outputs for c in taxonomy.classifiers], dtype=np.int64)
     sizes = outputs * (outputs + 2)
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])

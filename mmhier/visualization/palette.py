@@ -43,6 +43,15 @@ FIRST_HUE = 25.0
 CHILD_LIGHTNESS_RADIUS = 0.17
 CHILD_HUE_RADIUS = 0.3
 DEPTH_SHRINK = 0.6
+#: Minimum ab radius of the ellipse at level 2 (OKLab units).
+MIN_HUE_RADIUS = 0.04
+#: Families up to this size sit on an ellipse, larger ones on a disc.
+RING_MAX = 6
+GOLDEN_ANGLE = math.pi * (3 - math.sqrt(5))
+#: Siblings closer than this (OKLab) are hard to tell apart; when keeping a
+#: large family near its parent would bring them closer, they stay apart
+#: and the family constraint gives way.
+MIN_SIBLING_DISTANCE = 0.04
 #: Children's lightness stays within this range.
 LIGHTNESS_RANGE = (0.32, 0.93)
 #: Share of the distance to a bisector a descendant may use (keeps a margin
@@ -160,10 +169,29 @@ def level1_colours(count: int) -> np.ndarray:
     return out
 
 
+def _child_offsets(count: int, radius_l: float, radius_t: float) -> np.ndarray:
+    """Unit layout of ``count`` children around their parent, as
+    ``(lightness, hue-tangent, chroma)`` offsets.
+
+    Up to :data:`RING_MAX` children sit on an ellipse (the first one lighter
+    than the parent, opposite ones darker); more children fill a sunflower
+    disc (Vogel's spiral) whose radii grow with ``sqrt(count)`` so that
+    neighbours keep their distance. Lighter children are less saturated.
+    """
+    if count <= RING_MAX:
+        angle = 2 * np.pi * np.arange(count) / count
+        radius = np.ones(count)
+    else:
+        angle = np.arange(count) * GOLDEN_ANGLE
+        radius = np.sqrt((np.arange(count) + 0.5) / count) * math.sqrt(count / RING_MAX)
+    d_l = radius_l * radius * np.cos(angle)
+    return np.stack([d_l, radius_t * radius * np.sin(angle), -0.25 * d_l / radius_l], 1)
+
+
 def _child_targets(parent: np.ndarray, count: int, depth: int,
                    spacing: float) -> np.ndarray:
-    """Colours on an ellipse around ``parent`` for ``count`` children at
-    level ``depth`` (before pulling them into their family).
+    """Colours around ``parent`` for its ``count`` children at level
+    ``depth`` (before :func:`_family_scale`).
 
     Args:
         parent: ``(3,)`` OKLab colour of the parent.
@@ -174,42 +202,47 @@ def _child_targets(parent: np.ndarray, count: int, depth: int,
     """
     shrink = DEPTH_SHRINK ** (depth - 2)
     radius_l = CHILD_LIGHTNESS_RADIUS * shrink
-    radius_ab = CHILD_HUE_RADIUS * spacing * shrink
+    radius_t = max(CHILD_HUE_RADIUS * spacing, MIN_HUE_RADIUS) * shrink
     lightness, a, b = parent
     chroma = max(math.hypot(a, b), 1e-3)
     hue = math.atan2(b, a)
+    offsets = _child_offsets(count, radius_l, radius_t)
     low, high = LIGHTNESS_RANGE
-    centre = min(max(lightness, low + radius_l), high - radius_l)
+    reach = float(np.abs(offsets[:, 0]).max())
+    centre = min(max(lightness, low + reach), high - reach)
     out = np.empty((count, 3))
-    for j in range(count):
-        theta = 2 * math.pi * j / count
-        out[j] = gamut_map(centre + radius_l * math.cos(theta),
-                           chroma * (1 - 0.25 * math.cos(theta)),
-                           hue + radius_ab * math.sin(theta) / chroma)
+    for j, (d_l, d_t, d_c) in enumerate(offsets):
+        out[j] = gamut_map(centre + d_l, chroma * (1 + d_c), hue + d_t / chroma)
     return out
 
 
-def _pull_into_family(parent: np.ndarray, target: np.ndarray, anchor: np.ndarray,
-                      others: np.ndarray) -> np.ndarray:
-    """Move ``target`` towards ``parent`` until it is closer to ``parent`` and
-    to ``anchor`` (its level-1 ancestor) than to every colour in ``others``,
-    keeping :data:`BISECTOR_SHARE` of the way to each bisector at most.
+def _family_scale(parent: np.ndarray, targets: np.ndarray, anchor: np.ndarray,
+                  others: np.ndarray) -> float:
+    """Largest ``s <= 1`` such that every ``parent + s * (target - parent)``
+    is closer to ``parent`` and to ``anchor`` (the level-1 ancestor) than to
+    any colour in ``others``, keeping :data:`BISECTOR_SHARE` of the way to
+    each bisector at most.
 
     ``c`` is closer to ``x`` than to ``q`` iff ``2 c.(q - x) < |q|^2 - |x|^2``:
-    linear in ``c = parent + s * (target - parent)``, so the largest ``s`` is
-    found per constraint.
+    linear in ``s``, so each constraint bounds ``s`` directly.
     """
-    step = target - parent
     scale = 1.0
+    steps = targets - parent
     for x in (parent, anchor):
         diff = others - x
         slack = (others ** 2).sum(1) - x @ x - 2 * diff @ parent
-        rate = 2 * diff @ step
+        rate = 2 * steps @ diff.T  # (children, others)
         moving = rate > 1e-12
         if moving.any():
-            scale = min(scale, float(np.min(BISECTOR_SHARE * np.maximum(
-                slack[moving], 0.0) / rate[moving])))
-    return parent + scale * step
+            bound = BISECTOR_SHARE * np.maximum(slack, 0.0)[None, :] / np.where(
+                moving, rate, 1.0)
+            scale = min(scale, float(bound[moving].min()))
+    return scale
+
+
+def _min_distance(colours: np.ndarray) -> float:
+    d = np.linalg.norm(colours[:, None] - colours[None], axis=-1)
+    return float(d[~np.eye(len(colours), dtype=bool)].min())
 
 
 def hierarchical_palette_oklab(taxonomy: Taxonomy) -> np.ndarray:
@@ -236,9 +269,11 @@ def hierarchical_palette_oklab(taxonomy: Taxonomy) -> np.ndarray:
         others = np.delete(top_colours, top.index(anchor), axis=0)
         targets = _child_targets(colours[p], c.num_outputs, int(level[p]) + 1,
                                  spacing[anchor])
-        for child, target in zip(c.child_indices.tolist(), targets):
-            colours[child] = _pull_into_family(colours[p], target, colours[anchor],
-                                               others)
+        scale = _family_scale(colours[p], targets, colours[anchor], others)
+        spread = _min_distance(targets)
+        if scale * spread < MIN_SIBLING_DISTANCE:  # too many to fit: keep them apart
+            scale = min(1.0, MIN_SIBLING_DISTANCE / max(spread, 1e-9))
+        colours[c.child_indices] = colours[p] + scale * (targets - colours[p])
     return colours
 
 
