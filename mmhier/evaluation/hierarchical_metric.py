@@ -96,18 +96,19 @@ class HierarchicalIoUMetric(BaseMetric):
 
     Args:
         taxonomy: Taxonomy YAML path or :class:`Taxonomy`.
-        datasets: Dataset keys to evaluate, in this order; samples of other
-            datasets are skipped in every view. Default: every dataset seen,
-            in taxonomy order.
+        datasets: Dataset keys (or one key) to evaluate, in this order;
+            samples of other datasets are skipped in every view. Default:
+            every dataset seen, in taxonomy order.
         class_subsets: Per dataset key, the class **names** (the dataset's
             own names) to evaluate, e.g. the paper's 27 Cityscapes classes.
             Gt pixels of other classes are not counted; predictions of other
             classes are wrong. Default: all non-ignored classes. Affects the
             dataset view only.
         levels: Report per-level scores: ``True`` for levels
-            ``1 .. num_levels``, ``False`` for none, or a sequence of levels.
+            ``1 .. num_levels``, ``False`` for none, or a level or sequence of
+            levels.
         classifiers: Report per-classifier scores: ``True`` for all,
-            ``False`` for none, or a sequence of classifier node names.
+            ``False`` for none, or a classifier node name or sequence of them.
         count_box_labels: Count gt pixels that are box pseudo labels (e.g.
             GTSDB); ``False`` ignores them.
         output_file: Write the full report (per-class scores and confusion
@@ -157,6 +158,8 @@ class HierarchicalIoUMetric(BaseMetric):
                          collect_dir=collect_dir)
         self.taxonomy = load_taxonomy(taxonomy)
         tax = self.taxonomy
+        if isinstance(datasets, str):
+            datasets = [datasets]
         self.datasets = None if datasets is None else \
             tuple(tax.dataset(k).key for k in datasets)
         subsets = dict(class_subsets or {})
@@ -164,7 +167,7 @@ class HierarchicalIoUMetric(BaseMetric):
             tax.dataset(key)
         self._classes = {k: self._evaluated_classes(k, subsets.get(k))
                          for k in tax.dataset_keys}
-        self._labelled = {}
+        self._labelled: dict[str, np.ndarray] = {}
         for key in tax.dataset_keys:
             lut = tax.label_to_node(key)
             labelled = np.zeros(tax.num_nodes, dtype=bool)
@@ -172,11 +175,15 @@ class HierarchicalIoUMetric(BaseMetric):
             self._labelled[key] = labelled
         if levels is True:
             levels = range(1, tax.num_levels + 1)
+        elif isinstance(levels, int) and not isinstance(levels, bool):
+            levels = [levels]
         self.levels = tuple(int(k) for k in (levels or ()))
         for k in self.levels:
             level_nodes(tax, k)
         if classifiers is True:
             classifiers = [c.node for c in tax.classifiers]
+        elif isinstance(classifiers, str):
+            classifiers = [classifiers]
         self.classifiers = tuple(tax.classifier(n) for n in (classifiers or ()))
         self._classifier_keys = self._unique_keys()
         self.count_box_labels = bool(count_box_labels)
@@ -195,7 +202,7 @@ class HierarchicalIoUMetric(BaseMetric):
         by_name = {c.name for c in classes}
         ignored = {c.name for c in self.taxonomy.dataset(key).classes if c.ignored}
         for name in names:
-            if name in ignored:
+            if name in ignored and name not in by_name:
                 raise UnknownClassError(f'class_subsets[{key!r}]: class {name!r} is '
                                         f'ignored in dataset {key!r}; it has no node '
                                         'to evaluate')

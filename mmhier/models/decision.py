@@ -23,11 +23,6 @@ from mmhier.models.tables import DecisionTables
 def greedy_decision(logits: Sequence[Tensor], tables: DecisionTables) -> Tensor:
     """Top-down greedy decision.
 
-    Classifiers are visited in preorder, so a parent has decided before its
-    children: classifier ``j`` replaces the decision on exactly the pixels
-    that currently sit at its node. Classifiers at or below output nodes
-    (a coarser level of detail) are skipped.
-
     Args:
         logits: Per-classifier logits in ``taxonomy.classifiers`` order.
         tables: Decision tables of the taxonomy.
@@ -39,11 +34,32 @@ def greedy_decision(logits: Sequence[Tensor], tables: DecisionTables) -> Tensor:
         - logits[j]: ``(N, K_j, H, W)``
         - output: ``(N, H, W)`` int64
     """
-    node = tables.child_node[0][logits[0].argmax(dim=1)]
+    return greedy_from_choices([x.argmax(dim=1) for x in logits], tables)
+
+
+def greedy_from_choices(choices: Sequence[Tensor], tables: DecisionTables) -> Tensor:
+    """Top-down greedy decision from every classifier's own choice.
+
+    Classifiers are visited in preorder, so a parent has decided before its
+    children: classifier ``j`` replaces the decision on exactly the pixels
+    that currently sit at its node. Classifiers at or below output nodes
+    (a coarser level of detail) are skipped.
+
+    Args:
+        choices: Per classifier, the position of its most likely child.
+        tables: Decision tables of the taxonomy.
+
+    Returns:
+        Node index per pixel; always an output node.
+
+    Shape:
+        - choices[j]: ``(N, H, W)`` int64
+        - output: ``(N, H, W)`` int64
+    """
+    node = tables.child_node[0][choices[0]]
     for j in tables.descending_classifiers:
-        children = tables.child_node[j]
-        choice = children[logits[j].argmax(dim=1)]
-        node = torch.where(node == tables.classifier_nodes[j], choice, node)
+        node = torch.where(node == tables.classifier_nodes[j],
+                           tables.child_node[j][choices[j]], node)
     return node
 
 

@@ -47,6 +47,11 @@ DEPTH_SHRINK = 0.6
 MIN_HUE_RADIUS = 0.04
 #: Families up to this size sit on an ellipse, larger ones on a disc.
 RING_MAX = 6
+#: Ratio of the hue to the lightness radius of a disc.
+DISC_ASPECT = 0.5
+#: Children of a parent off its family's lightness are centred this share of
+#: their reach further away from it.
+AWAY_SHIFT = 0.5
 GOLDEN_ANGLE = math.pi * (3 - math.sqrt(5))
 #: Siblings closer than this (OKLab) are hard to tell apart; when keeping a
 #: large family near its parent would bring them closer, they stay apart
@@ -169,6 +174,15 @@ def level1_colours(count: int) -> np.ndarray:
     return out
 
 
+def _equal_arc_angles(count: int, ratio: float) -> np.ndarray:
+    """Angles of ``count`` points at equal arc length on the ellipse
+    ``(cos t, ratio * sin t)``, the first at ``t = 0``."""
+    t = np.linspace(0.0, 2 * np.pi, 2049)
+    step = np.hypot(np.diff(np.cos(t)), ratio * np.diff(np.sin(t)))
+    arc = np.concatenate([[0.0], np.cumsum(step)])
+    return np.interp(np.arange(count) * arc[-1] / count, arc, t)
+
+
 def _child_offsets(count: int, radius_l: float, radius_t: float) -> np.ndarray:
     """Unit layout of ``count`` children around their parent, as
     ``(lightness, hue-tangent, chroma)`` offsets.
@@ -179,7 +193,7 @@ def _child_offsets(count: int, radius_l: float, radius_t: float) -> np.ndarray:
     neighbours keep their distance. Lighter children are less saturated.
     """
     if count <= RING_MAX:
-        angle = 2 * np.pi * np.arange(count) / count
+        angle = _equal_arc_angles(count, radius_t / radius_l)
         radius = np.ones(count)
     else:
         angle = np.arange(count) * GOLDEN_ANGLE
@@ -188,8 +202,8 @@ def _child_offsets(count: int, radius_l: float, radius_t: float) -> np.ndarray:
     return np.stack([d_l, radius_t * radius * np.sin(angle), -0.25 * d_l / radius_l], 1)
 
 
-def _child_targets(parent: np.ndarray, count: int, depth: int,
-                   spacing: float) -> np.ndarray:
+def _child_targets(parent: np.ndarray, count: int, depth: int, spacing: float,
+                   family_lightness: float) -> np.ndarray:
     """Colours around ``parent`` for its ``count`` children at level
     ``depth`` (before :func:`_family_scale`).
 
@@ -199,17 +213,23 @@ def _child_targets(parent: np.ndarray, count: int, depth: int,
         depth: The children's level (``>= 2``).
         spacing: Distance from the family's level-1 colour to the nearest
             other level-1 colour.
+        family_lightness: Lightness of the family's level-1 colour; the
+            children of a lighter (darker) parent are centred a little
+            lighter (darker) still, away from the other level-1 colours.
     """
     shrink = DEPTH_SHRINK ** (depth - 2)
     radius_l = CHILD_LIGHTNESS_RADIUS * shrink
     radius_t = max(CHILD_HUE_RADIUS * spacing, MIN_HUE_RADIUS) * shrink
+    if count > RING_MAX:  # a disc needs width in both directions
+        radius_t = max(radius_t, DISC_ASPECT * radius_l)
     lightness, a, b = parent
     chroma = max(math.hypot(a, b), 1e-3)
     hue = math.atan2(b, a)
     offsets = _child_offsets(count, radius_l, radius_t)
     low, high = LIGHTNESS_RANGE
     reach = float(np.abs(offsets[:, 0]).max())
-    centre = min(max(lightness, low + reach), high - reach)
+    centre = lightness + AWAY_SHIFT * reach * float(np.sign(lightness - family_lightness))
+    centre = min(max(centre, low + reach), high - reach)
     out = np.empty((count, 3))
     for j, (d_l, d_t, d_c) in enumerate(offsets):
         out[j] = gamut_map(centre + d_l, chroma * (1 + d_c), hue + d_t / chroma)
@@ -268,7 +288,7 @@ def hierarchical_palette_oklab(taxonomy: Taxonomy) -> np.ndarray:
         anchor = int(family[p])
         others = np.delete(top_colours, top.index(anchor), axis=0)
         targets = _child_targets(colours[p], c.num_outputs, int(level[p]) + 1,
-                                 spacing[anchor])
+                                 spacing[anchor], float(colours[anchor, 0]))
         scale = _family_scale(colours[p], targets, colours[anchor], others)
         spread = _min_distance(targets)
         if scale * spread < MIN_SIBLING_DISTANCE:  # too many to fit: keep them apart

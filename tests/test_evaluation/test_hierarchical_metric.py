@@ -24,12 +24,14 @@ import math
 import numpy as np
 import pytest
 import torch
+from mmengine.config import ConfigDict
 from mmengine.evaluator import Evaluator
 from mmengine.structures import PixelData
-from mmseg.registry import METRICS
+from mmseg.registry import METRICS, MODELS
 from mmseg.structures import SegDataSample
 from mmseg.utils import register_all_modules
 
+import mmhier.models  # noqa: F401  (registers TaxonomyEncoderDecoder and heads)
 from mmhier.evaluation import report
 from mmhier.evaluation import (HierarchicalIoUMetric, InvalidPredictionError,
                                LabelMismatchError, MissingSampleFieldError,
@@ -117,7 +119,8 @@ def test_classifiers():
         'classifier/root/acc': 93.75, 'classifier/root/routing': 100.0,
         'classifier/root/mIoU': 82.5, 'classifier/root/mPA': 95.0,
         # only B's road / lane marking pixels are below driveable
-        'classifier/driveable/acc': round(200 / 3, 2), 'classifier/driveable/routing': 100.0,
+        'classifier/driveable/acc': round(200 / 3, 2),
+        'classifier/driveable/routing': 100.0,
         'classifier/driveable/mIoU': 50.0, 'classifier/driveable/mPA': 75.0,
         # (bicyclist, rider) stopped at rider: routed but wrong
         'classifier/rider/acc': 0.0, 'classifier/rider/routing': 100.0,
@@ -187,7 +190,11 @@ def test_class_subsets(tmp_path):
 
 
 def test_datasets_restrict_every_view():
-    metrics = evaluate(all_samples(), datasets=['vistas_like'])
+    metrics = evaluate(all_samples(), datasets='vistas_like', levels=[1, 3],
+                       classifiers='rider')
+    assert {k.split('/')[0] for k in metrics} == {'vistas_like', 'level1', 'level3',
+                                                  'classifier'}
+    assert {k.split('/')[1] for k in metrics if k.startswith('classifier')} == {'rider'}
     assert not any(k.startswith(('city_like', 'gtsdb_like')) for k in metrics)
     # level 1 from B alone: all six pixels right
     check(metrics, {'vistas_like/mIoU': 30.0, 'level1/aAcc': 100.0, 'level3/aAcc': NAN})
@@ -244,7 +251,8 @@ def test_logs_tables(monkeypatch):
 # ----------------------------------------------------------- user mistakes
 def test_unknown_dataset_key_in_sample():
     metric = HierarchicalIoUMetric(taxonomy=TINY)
-    with pytest.raises(UnknownDatasetError, match=r"x\.png: .*no dataset 'city'.*city_like"):
+    with pytest.raises(UnknownDatasetError,
+                       match=r"x\.png: .*no dataset 'city'.*city_like"):
         metric.process({}, [sample('city', GT_A, PRED_A, 'x.png')])
 
 
@@ -302,3 +310,32 @@ def test_registry_and_evaluator():
                     'hier/classifier/traffic_sign_front/routing': 80.0})
     assert HierarchicalIoUMetric(taxonomy=load_taxonomy(TINY)).taxonomy \
         is load_taxonomy(TINY)
+
+
+def test_end_to_end_with_taxonomy_encoder_decoder():
+    """The segmentor's outputs (node ids, gt and metainfo kept) feed the metric."""
+    register_all_modules(init_default_scope=True)
+    model = MODELS.build(ConfigDict(
+        type='TaxonomyEncoderDecoder',
+        data_preprocessor=dict(type='SegDataPreProcessor', size=(32, 32), seg_pad_val=-1),
+        backbone=dict(type='MobileNetV2', widen_factor=0.25,
+                      strides=(1, 2, 2, 1, 1, 1, 1), dilations=(1, 1, 1, 2, 2, 4, 4),
+                      out_indices=(1, 2, 4, 6)),
+        decode_head=dict(type='HierarchicalDecodeHead', taxonomy=str(TINY),
+                         in_channels=80, in_index=3, channels=8, branch=dict(width=8),
+                         norm_cfg=dict(type='BN')),
+        test_cfg=dict(mode='whole'))).eval()
+    tax = load_taxonomy(TINY)
+    lut = tax.label_to_node('vistas_like')
+    gt = torch.from_numpy(lut[np.random.default_rng(0).integers(1, 14, (1, 32, 32))])
+    sample = SegDataSample(metainfo=dict(img_shape=(32, 32), ori_shape=(32, 32),
+                                         dataset_key='vistas_like', img_path='v.png'))
+    sample.gt_sem_seg = PixelData(data=gt)
+    with torch.no_grad():
+        outputs = model.predict(torch.randn(1, 3, 32, 32), [sample])
+    evaluator = Evaluator([dict(type='HierarchicalIoUMetric', taxonomy=str(TINY))])
+    evaluator.process(data_samples=outputs)
+    metrics = evaluator.evaluate(1)
+    assert 0.0 <= metrics['vistas_like/aAcc'] <= 100.0
+    assert metrics['classifier/root/routing'] == 100.0
+    assert 0.0 <= metrics['level2/aAcc'] <= 100.0

@@ -109,3 +109,23 @@ def test_decision_tables_shapes(shipped):
     stop = list(tax.leaves).index('stop')
     assert tables.path_matrix[stop].sum() == 3   # root, Traffic Sign, Front
     np.testing.assert_array_equal(tables.output_nodes.numpy(), tax.leaf_indices)
+
+
+@pytest.mark.parametrize('rule', ['greedy', 'path'])
+def test_decide_in_bands_equals_deciding_at_once(rule):
+    from mmseg.registry import MODELS
+    head = MODELS.build(dict(type='HierarchicalDecodeHead',
+                             taxonomy='taxonomies/tiny_street.yaml', in_channels=8,
+                             channels=8, branch=dict(width=8), decision=rule,
+                             norm_cfg=dict(type='BN')))
+    generator = torch.Generator().manual_seed(0)
+    # small integers: x4 bilinear weights are multiples of 1/8, so every
+    # upsampled value is exact and both paths must agree bit for bit
+    logits = [torch.randint(-4, 5, (2, b.classify.out_channels, 9, 13),
+                            generator=generator).float() for b in head.branches]
+    head.max_upsample_bytes = 1 << 40
+    at_once = head.decide(logits, (36, 52))
+    head.max_upsample_bytes = 1       # one row per band
+    in_bands = head.decide(logits, (36, 52))
+    assert torch.equal(at_once, in_bands)
+    assert set(in_bands.unique().tolist()) <= set(head.output_nodes.tolist())

@@ -188,6 +188,19 @@ class Canvas:
         rows, cols = win.slices
         self.image[rows, cols][mask] *= np.float32(factor)
 
+    def shade_polygon(self, points: Sequence[Point], factor: float,
+                      on_parts: Sequence[int] = ()) -> None:
+        """Darken a convex polygon (a shadow) where the part is one of
+        ``on_parts`` (everywhere when empty); labels unchanged."""
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        win = self.window(min(xs), min(ys), max(xs), max(ys))
+        if win is None:
+            return
+        mask = polygon_mask(win.xs, win.ys, points)
+        if len(on_parts):
+            mask &= np.isin(self.parts[win.slices], np.asarray(on_parts))
+        self.shade(win, mask, factor)
+
     # ------------------------------------------------------------ shapes
     def rect(self, x0: float, y0: float, x1: float, y1: float, colour: Colour,
              part: Optional[int], **texture: float) -> int:

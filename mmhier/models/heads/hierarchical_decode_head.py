@@ -12,7 +12,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import SampleList
 from torch import Tensor, nn
 
-from mmhier.models.decision import greedy_decision, path_log_probs
+from mmhier.models.decision import greedy_decision, greedy_from_choices, path_log_probs
 from mmhier.models.heads.branch import ClassifierBranch
 from mmhier.models.heads.taxonomy_state import TaxonomyStateMixin
 from mmhier.models.losses.hierarchical_loss import HierarchicalLoss
@@ -145,26 +145,41 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         return self.loss_decode(logits, labels, dataset_index)
 
     def decide(self, seg_logits: Sequence[Tensor], size) -> Tensor:
-        """Node decided for every output pixel, in bands of rows when the
-        upsampled logits would exceed ``max_upsample_bytes``.
+        """Node decided for every output pixel.
+
+        When upsampling every classifier's logits to ``size`` at once would
+        exceed ``max_upsample_bytes``, the image is decided in bands of rows:
+        for the greedy rule one classifier at a time per band (only its
+        decision is kept), for the path rule all classifiers per band. Peak
+        memory then stays near ``max_upsample_bytes`` plus the output.
 
         Returns:
             ``(N, H, W)`` int64 node indices (always output nodes).
         """
         height, width = (int(s) for s in size)
+        batch = seg_logits[0].shape[0]
         total = sum(x.shape[1] for x in seg_logits)
-        row_bytes = seg_logits[0].shape[0] * total * width * 4
         rule = greedy_decision if self.decision == 'greedy' else self._path_decision
-        if row_bytes * height <= self.max_upsample_bytes:
+        if batch * total * width * height * 4 <= self.max_upsample_bytes:
             # channels-last makes the per-pixel argmax over children contiguous
             logits = [x.contiguous(memory_format=torch.channels_last) for x in seg_logits]
             return rule(self._upsample(logits, (height, width)), self.tables)
-        nodes = seg_logits[0].new_empty((seg_logits[0].shape[0], height, width),
-                                        dtype=torch.long)
+        nodes = seg_logits[0].new_empty((batch, height, width), dtype=torch.long)
+        # Bytes per output row: a band's upsampling holds about three copies of
+        # the rows it produces (two gathered source rows and the result).
+        if self.decision == 'greedy':
+            row_bytes = batch * width * (3 * 4 * max(x.shape[1] for x in seg_logits)
+                                         + 8 * len(seg_logits))
+        else:
+            row_bytes = batch * width * 4 * (3 * total + self.out_channels)
         for start, stop in row_chunks(height, row_bytes, self.max_upsample_bytes):
-            band = [resize_rows(x, (height, width), start, stop, self.align_corners)
-                    for x in seg_logits]
-            nodes[:, start:stop] = rule(band, self.tables)
+            def band(x: Tensor) -> Tensor:
+                return resize_rows(x, (height, width), start, stop, self.align_corners)
+            if self.decision == 'greedy':
+                choices = [band(x).argmax(dim=1) for x in seg_logits]
+                nodes[:, start:stop] = greedy_from_choices(choices, self.tables)
+            else:
+                nodes[:, start:stop] = rule([band(x) for x in seg_logits], self.tables)
         return nodes
 
     @staticmethod

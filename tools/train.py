@@ -1,0 +1,171 @@
+"""Train a segmentor from an MMSegmentation config (mmhier modules included).
+
+Behaves like MMSegmentation's ``tools/train.py``::
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CHECKPOINT]] [--amp]
+                          [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm|mpi]
+
+``--resume`` alone continues from the latest checkpoint in the work dir (the
+one ``last_checkpoint`` names; from scratch if there is none), ``--resume
+CHECKPOINT`` from that file. mmhier's models, datasets and metrics are
+registered even if the config has no ``custom_imports``. Exit status: 0 done,
+1 a user error (bad config, data or taxonomy, e.g. a checkpoint of another
+taxonomy), printed as ``error: <type>: <message>``, 2 bad usage.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import os.path as osp
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # run as a script without installing mmhier
+    sys.path.insert(0, str(REPO_ROOT))
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.logging import print_log  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+AUTO_RESUME = 'auto'
+
+
+class ConfigError(ValueError):
+    """The config and the command-line options do not fit together."""
+
+
+def register_mmhier() -> None:
+    """Import mmhier's registering packages (``mmhier.evaluation`` only if
+    this checkout has it)."""
+    import mmhier.datasets  # noqa: F401
+    import mmhier.models  # noqa: F401
+    try:
+        import mmhier.evaluation  # noqa: F401
+    except ModuleNotFoundError as exc:
+        if exc.name != 'mmhier.evaluation':
+            raise
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Command-line options (see the module docstring)."""
+    parser = argparse.ArgumentParser(description='Train a segmentor (mmhier)')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models '
+                        '(default: the config\'s work_dir, else work_dirs/<config stem>)')
+    parser.add_argument('--resume', nargs='?', const=AUTO_RESUME, default=None,
+                        metavar='CHECKPOINT',
+                        help='resume from CHECKPOINT, or without a value from the '
+                        'latest checkpoint in the work dir')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision (AmpOptimWrapper, dynamic '
+                        'loss scale)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value (e.g. '
+                        'train_cfg.max_iters=1000 or key="[a,b]")')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switch ``cfg.optim_wrapper`` to ``AmpOptimWrapper`` with a dynamic
+    loss scale.
+
+    Raises:
+        ConfigError: The config has no ``optim_wrapper`` or another wrapper
+            type than ``OptimWrapper``.
+    """
+    wrapper = cfg.get('optim_wrapper')
+    if wrapper is None:
+        raise ConfigError('--amp needs an optim_wrapper in the config')
+    kind = wrapper.get('type', 'OptimWrapper')
+    if kind == 'AmpOptimWrapper':
+        print_log('AMP training is already enabled in your config.', logger='current',
+                  level=logging.WARNING)
+        return
+    if kind != 'OptimWrapper':
+        raise ConfigError(f'--amp replaces optim_wrapper type OptimWrapper by '
+                          f'AmpOptimWrapper, but the config uses {kind!r}; set '
+                          'AmpOptimWrapper options in the config instead')
+    wrapper.type = 'AmpOptimWrapper'
+    wrapper.loss_scale = 'dynamic'
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    """The config with the command-line options applied.
+
+    Raises:
+        FileNotFoundError: The config file does not exist.
+        ConfigError: ``--amp`` does not fit the config.
+    """
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file {args.config!r} does not exist')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    # work_dir: command line > config > config file name
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        enable_amp(cfg)
+    if args.resume == AUTO_RESUME:
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise FileNotFoundError(f'checkpoint {args.resume!r} to resume from does '
+                                    'not exist')
+        cfg.resume = True
+        cfg.load_from = args.resume
+    if cfg.get('default_scope') is None:
+        cfg.default_scope = 'mmseg'
+    return cfg
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that are the user's to fix (reported without a
+    traceback)."""
+    from mmhier.datasets.errors import DatasetError
+    from mmhier.taxonomy import TaxonomyError
+    errors: list[type[BaseException]] = [ConfigError, DatasetError, FileNotFoundError,
+                                         TaxonomyError]
+    try:
+        from mmhier.evaluation import EvaluationError
+        errors.append(EvaluationError)
+    except ModuleNotFoundError as exc:
+        if exc.name != 'mmhier.evaluation':
+            raise
+    return tuple(errors)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Train; returns the exit status."""
+    args = parse_args(argv)
+    register_mmhier()
+    try:
+        cfg = build_config(args)
+        if 'runner_type' in cfg:
+            from mmseg.registry import RUNNERS
+            runner = RUNNERS.build(cfg)
+        else:
+            runner = Runner.from_cfg(cfg)
+        runner.train()
+    except user_errors() as exc:
+        print(f'error: {type(exc).__name__}: {exc}', file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
