@@ -1,8 +1,5 @@
 # ResNet-50 output stride 8 + HierarchicalDecodeHead (Meletis & Dubbelman 2018):
 # 256 shared channels, one branch per classifier of the taxonomy.
-custom_imports = dict(imports=['mmhier.models', 'mmhier.datasets'],
-                      allow_failed_imports=False)
-taxonomy = 'taxonomies/cs_vistas_gtsdb.yaml'
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
@@ -12,7 +9,7 @@ data_preprocessor = dict(
     pad_val=0,
     seg_pad_val=-1)  # mmhier's ignore value: node ids may exceed 255
 model = dict(
-    type='EncoderDecoder',
+    type='TaxonomyEncoderDecoder',
     data_preprocessor=data_preprocessor,
     pretrained='open-mmlab://resnet50_v1c',
     backbone=dict(
@@ -28,7 +25,7 @@ model = dict(
         contract_dilation=True),
     decode_head=dict(
         type='HierarchicalDecodeHead',
-        taxonomy=taxonomy,
+        taxonomy='taxonomies/cs_vistas_gtsdb.yaml',
         in_channels=2048,
         in_index=3,
         channels=256,

@@ -18,11 +18,11 @@ from mmhier.structures import IGNORE_INDEX
 from mmhier.taxonomy import Taxonomy, load_taxonomy
 
 
-def labelled_nodes(taxonomy: Taxonomy) -> list[int]:
-    """Node indices labelled by any dataset of the taxonomy, in preorder."""
-    nodes = {taxonomy.index(n) for key in taxonomy.dataset_keys
-             for n in taxonomy.labelled_nodes(key)}
-    return sorted(nodes)
+def labelled_nodes(taxonomy: Taxonomy,
+                   datasets: Optional[Sequence[str]] = None) -> list[int]:
+    """Node indices labelled by the given datasets (default: all), in preorder."""
+    keys = taxonomy.dataset_keys if datasets is None else datasets
+    return sorted({taxonomy.index(n) for key in keys for n in taxonomy.labelled_nodes(key)})
 
 
 @MODELS.register_module()
@@ -37,17 +37,20 @@ class FlatTaxonomyHead(TaxonomyStateMixin, FCNHead):
 
     Args:
         taxonomy: Taxonomy YAML path or :class:`Taxonomy`.
-        nodes: Node names of the output channels (default: every node some
-            dataset labels, in preorder).
+        nodes: Node names of the output channels (default: every node that
+            one of ``datasets`` labels, in preorder).
+        datasets: Dataset keys whose labelled nodes are the output channels
+            (default: all of the taxonomy's datasets).
         **kwargs: :class:`mmseg.models.decode_heads.FCNHead` arguments
             (``num_classes`` is derived and must not be given).
     """
 
     def __init__(self, taxonomy: Union[str, os.PathLike, Taxonomy],
-                 nodes: Optional[Sequence[str]] = None, **kwargs):
+                 nodes: Optional[Sequence[str]] = None,
+                 datasets: Optional[Sequence[str]] = None, **kwargs):
         self.taxonomy = load_taxonomy(taxonomy)
         indices = [self.taxonomy.index(n) for n in nodes] if nodes is not None \
-            else labelled_nodes(self.taxonomy)
+            else labelled_nodes(self.taxonomy, datasets)
         if 'num_classes' in kwargs:
             raise TypeError('FlatTaxonomyHead derives num_classes from the taxonomy; '
                             'remove num_classes from its config')

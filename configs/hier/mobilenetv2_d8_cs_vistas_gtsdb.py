@@ -1,0 +1,7 @@
+# The hierarchical head on MMSeg's MobileNetV2-D8 (drop-in example).
+_base_ = [
+    '../_base_/models/hier_mobilenetv2-d8.py', '../_base_/datasets/cs_vistas_gtsdb.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/sgd_17_vistas_epochs.py'
+]
+data_preprocessor = dict(size=(512, 706))
+model = dict(data_preprocessor=data_preprocessor)

@@ -1,0 +1,8 @@
+# Meletis & Dubbelman (IV 2018): one ResNet-50-D8 with a hierarchical head
+# (5 classifiers on 3 levels) trained on Cityscapes + Vistas + GTSDB.
+_base_ = [
+    '../_base_/models/hier_r50-d8.py', '../_base_/datasets/cs_vistas_gtsdb.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/sgd_17_vistas_epochs.py'
+]
+data_preprocessor = dict(size=(512, 706))
+model = dict(data_preprocessor=data_preprocessor)
