@@ -11,7 +11,8 @@ the image (colours from the tree: :func:`hierarchical_palette`) with a legend
 on the right listing the predicted nodes and their ancestors as an indented
 tree; ``DIR/<stem>_nodes.png`` holds the predicted taxonomy node ids (16-bit
 PNG). ``--level N`` predicts down to level N only (the hierarchical head's
-``output_level``; e.g. ``--level 1``: the root's children). The model must be
+``output_level``, on top of any ``output_stop_at`` in the config; e.g.
+``--level 1``: the root's children). The model must be
 a ``TaxonomyEncoderDecoder`` (predictions are node ids). Exit status: 0 done,
 1 a user error (printed as ``error: <type>: <message>``), 2 bad usage.
 """
@@ -96,9 +97,21 @@ def check_inputs(args: argparse.Namespace) -> list[str]:
     return stems
 
 
+def find_pipeline(dataset: Optional[dict]) -> Optional[list]:
+    """The pipeline of a dataset config, or of the first dataset a wrapper
+    (``MultiTaxonomyDataset``, ``ConcatDataset``, ``RepeatDataset``) holds."""
+    if not isinstance(dataset, dict):
+        return None
+    if dataset.get('pipeline'):
+        return dataset['pipeline']
+    inner = dataset.get('datasets') or [dataset.get('dataset')]
+    return find_pipeline(inner[0])
+
+
 def inference_config(args: argparse.Namespace) -> Config:
     """The config prepared for inference: options merged, level of detail
-    set, no pretrained weights, annotation steps removed from the pipeline.
+    set, no pretrained weights, annotation steps removed from the pipeline
+    (``test_pipeline``, else that of the (first) test dataset).
 
     Raises:
         InferenceError: ``--level`` with a head that has no levels of detail, or
@@ -126,7 +139,7 @@ def inference_config(args: argparse.Namespace) -> Config:
             model[part].pop('init_cfg', None)
     pipeline = cfg.get('test_pipeline')
     if pipeline is None and cfg.get('test_dataloader') is not None:
-        pipeline = cfg.test_dataloader.dataset.get('pipeline')
+        pipeline = find_pipeline(cfg.test_dataloader.get('dataset'))
     if not pipeline:
         raise InferenceError(f'{args.config}: needs a test_pipeline (e.g. '
                              "[dict(type='LoadImageFromFile'), dict(type='Resize', ...), "
@@ -155,6 +168,33 @@ def save_node_map(path: str, node_map: np.ndarray) -> None:
     Image.fromarray(node_map.astype(np.uint16)).save(path)
 
 
+def build_model(cfg: Config, checkpoint: str, device: str):
+    """The segmentor of ``cfg`` with the weights of ``checkpoint``, in eval
+    mode on ``device`` (what ``mmseg.apis.init_model`` does; class names and
+    colours come from the taxonomy, so the checkpoint's ``dataset_meta`` is
+    not needed).
+
+    Raises:
+        InferenceError: The model is no ``TaxonomyEncoderDecoder``.
+        TaxonomyMismatchError: The checkpoint was trained with another
+            taxonomy.
+    """
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmseg.registry import MODELS
+
+    from mmhier.models import TaxonomyEncoderDecoder
+    init_default_scope(cfg.default_scope)
+    cfg.model.train_cfg = None
+    model = MODELS.build(cfg.model)
+    if not isinstance(model, TaxonomyEncoderDecoder):
+        raise InferenceError(f'model type {type(model).__name__} does not predict '
+                             'taxonomy node ids; use TaxonomyEncoderDecoder')
+    load_checkpoint(model, checkpoint, map_location='cpu')
+    model.cfg = cfg  # inference_model reads cfg.test_pipeline
+    return model.to(device).eval()
+
+
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exception types that are the user's to fix (reported without a
     traceback)."""
@@ -170,9 +210,7 @@ def run(args: argparse.Namespace) -> list[str]:
         The written files, two per image.
     """
     import mmhier.datasets  # noqa: F401  (registers transforms)
-    from mmseg.apis import inference_model, init_model
-
-    from mmhier.models import TaxonomyEncoderDecoder  # registers heads and segmentors
+    from mmseg.apis import inference_model
 
     from mmhier.taxonomy import load_taxonomy
     from mmhier.visualization import hierarchical_palette, render_prediction
@@ -181,10 +219,7 @@ def run(args: argparse.Namespace) -> list[str]:
     cfg = inference_config(args)
     if args.level is not None:
         check_level(args.level, load_taxonomy(cfg.model.decode_head.taxonomy))
-    model = init_model(cfg, args.checkpoint, device=args.device)
-    if not isinstance(model, TaxonomyEncoderDecoder):
-        raise InferenceError(f'{args.config}: model type {type(model).__name__} does not '
-                             'predict taxonomy node ids; use TaxonomyEncoderDecoder')
+    model = build_model(cfg, args.checkpoint, args.device)
     taxonomy = model.decode_head.taxonomy
     palette = hierarchical_palette(taxonomy)
     os.makedirs(args.out, exist_ok=True)

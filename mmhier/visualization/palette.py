@@ -11,10 +11,13 @@ which Euclidean distance approximates perceived difference:
   :data:`RING_SIZE` of them), consecutive siblings far apart on the ring;
 * children sit on a small ellipse around their parent's colour: lighter and
   less saturated on one side, darker and more saturated on the other, with a
-  small hue offset in between; the ellipse shrinks with depth;
-* every descendant is pulled towards its parent until it is closer to its
-  parent and to its level-1 ancestor than to any other level-1 colour, so a
-  family stays recognisable.
+  small hue offset in between (families of more than :data:`RING_MAX` fill a
+  disc instead); the ellipse shrinks with depth;
+* every family is pulled towards its parent until each member is closer to
+  its parent and to its level-1 ancestor than to any other level-1 colour,
+  so a family stays recognisable - unless that would bring siblings closer
+  than :data:`MIN_SIBLING_DISTANCE`: in large trees (dozens of level-1
+  nodes, families of dozens) telling siblings apart wins.
 
 Everything is derived from the tree: the same taxonomy always gives the same
 palette, and no colour has to be configured.
@@ -22,8 +25,6 @@ palette, and no colour has to be configured.
 from __future__ import annotations
 
 import math
-from typing import Optional
-
 import numpy as np
 
 from mmhier.taxonomy import Taxonomy
@@ -52,6 +53,7 @@ DISC_ASPECT = 0.5
 #: Children of a parent off its family's lightness are centred this share of
 #: their reach further away from it.
 AWAY_SHIFT = 0.5
+#: Angle between successive seeds of a sunflower disc.
 GOLDEN_ANGLE = math.pi * (3 - math.sqrt(5))
 #: Siblings closer than this (OKLab) are hard to tell apart; when keeping a
 #: large family near its parent would bring them closer, they stay apart
@@ -184,8 +186,9 @@ def _equal_arc_angles(count: int, ratio: float) -> np.ndarray:
 
 
 def _child_offsets(count: int, radius_l: float, radius_t: float) -> np.ndarray:
-    """Unit layout of ``count`` children around their parent, as
-    ``(lightness, hue-tangent, chroma)`` offsets.
+    """Layout of ``count`` children around their parent: offsets in
+    lightness and along the hue circle (OKLab units) and the relative change
+    of chroma, one row ``(d_l, d_t, d_c)`` per child.
 
     Up to :data:`RING_MAX` children sit on an ellipse (the first one lighter
     than the parent, opposite ones darker); more children fill a sunflower
@@ -297,19 +300,17 @@ def hierarchical_palette_oklab(taxonomy: Taxonomy) -> np.ndarray:
     return colours
 
 
-def hierarchical_palette(taxonomy: Taxonomy,
-                         oklab: Optional[np.ndarray] = None) -> np.ndarray:
+def hierarchical_palette(taxonomy: Taxonomy) -> np.ndarray:
     """One sRGB colour per taxonomy node, derived from the tree.
 
     Level-1 nodes get well separated hues; descendants vary lightness,
     saturation and (a little) hue around their parent's colour and stay
     closer to their parent and level-1 ancestor than to any other level-1
-    colour (in OKLab). Deterministic. The root gets a neutral grey.
+    colour (in OKLab) as long as siblings stay distinct (see the module
+    docstring). Deterministic. The root gets a neutral grey.
 
     Args:
         taxonomy: The taxonomy.
-        oklab: The palette from :func:`hierarchical_palette_oklab`, if
-            already computed.
 
     Returns:
         ``(num_nodes, 3)`` uint8 RGB, row ``i`` = colour of node id ``i``.
@@ -317,9 +318,7 @@ def hierarchical_palette(taxonomy: Taxonomy,
     Example:
         >>> from mmhier.taxonomy import load_taxonomy
         >>> tax = load_taxonomy('taxonomies/tiny_street.yaml')
-        >>> palette = hierarchical_palette(tax)
-        >>> palette.shape
-        (23, 3)
+        >>> hierarchical_palette(tax).shape
+        (22, 3)
     """
-    lab = hierarchical_palette_oklab(taxonomy) if oklab is None else oklab
-    return _encode_srgb(oklab_to_linear_rgb(lab))
+    return _encode_srgb(oklab_to_linear_rgb(hierarchical_palette_oklab(taxonomy)))

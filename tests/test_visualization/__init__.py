@@ -1,0 +1,1 @@
+"""Tests of mmhier.visualization: palette, overlays, legends."""
