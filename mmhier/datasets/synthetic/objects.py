@@ -160,24 +160,32 @@ class SignPost:
         left, top = round(col - (width - 1) / 2), round(row - (height - 1) / 2)
         return left, top, left + width - 1, top + height - 1
 
-    def draw(self, canvas: Canvas, camera: Camera) -> SignInstance:
+    def draw_pole(self, canvas: Canvas, camera: Camera) -> None:
+        """The pole: up to the sign's centre behind a front face, up to the
+        upper clamp over a back."""
         b = Billboard(camera, self.x, self.z)
+        x1, y1, x2, y2 = self.box(camera)
+        top = (y1 + y2) / 2 if self.front else y1 + 0.25 * (y2 - y1)
+        column = (x1 + x2) / 2
+        canvas.segment((column, b.pt(0, 0)[1]), (column, top), max(0.045 * b.s, 0.6),
+                       self.pole_colour, PART['pole'])
+
+    def draw_plate(self, canvas: Canvas, camera: Camera) -> SignInstance:
+        """The sign itself (front glyph or grey back); returns its instance."""
         x1, y1, x2, y2 = self.box(camera)
         glyph = sign_glyph(self.kind, x2 - x1 + 1, y2 - y1 + 1, self.front, self.speed)
         part = PART[self.kind] if self.front else PART['traffic sign back']
-        # behind a front face the pole ends at the centre; over a back it shows
-        # up to the upper clamp
-        top_row = (y1 + y2) / 2 if self.front else y1 + 0.25 * (y2 - y1)
-        pole_top = ((x1 + x2) / 2, top_row)
-        radius = max(0.045 * b.s, 0.6)
-        if self.front:
-            canvas.segment((pole_top[0], b.pt(0, 0)[1]), pole_top, radius,
-                           self.pole_colour, PART['pole'])
         canvas.stamp(x1, y1, glyph.colours, glyph.mask, part)
-        if not self.front:
-            canvas.segment((pole_top[0], b.pt(0, 0)[1]), pole_top, radius,
-                           self.pole_colour, PART['pole'])
         return SignInstance(self.kind, self.front, (x1, y1, x2, y2))
+
+    def draw(self, canvas: Canvas, camera: Camera) -> SignInstance:
+        """Pole and sign, in the order the camera sees them."""
+        if self.front:
+            self.draw_pole(canvas, camera)
+            return self.draw_plate(canvas, camera)
+        sign = self.draw_plate(canvas, camera)
+        self.draw_pole(canvas, camera)
+        return sign
 
 
 @dataclass(frozen=True)
