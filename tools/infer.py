@@ -34,6 +34,8 @@ import numpy as np  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from mmhier.tool_support import register_mmhier, save_node_map, user_errors  # noqa: E402
+
 #: Pipeline steps that read or make labels; inference has none.
 ANNOTATION_TRANSFORMS = ('LoadAnnotations', 'LoadTaxonomyAnnotations',
                          'BoxesToPseudoMask', 'SwapFlippedClasses')
@@ -156,18 +158,6 @@ def check_level(level: Optional[int], taxonomy) -> None:
                              f'1..{taxonomy.num_levels}')
 
 
-def save_node_map(path: str, node_map: np.ndarray) -> None:
-    """Write node ids as a 16-bit greyscale PNG.
-
-    Raises:
-        InferenceError: Ids outside ``0 .. 65535``.
-    """
-    if node_map.size and (node_map.min() < 0 or node_map.max() > np.iinfo(np.uint16).max):
-        raise InferenceError(f'{path}: node ids {node_map.min()}..{node_map.max()} do '
-                             'not fit a 16-bit PNG')
-    Image.fromarray(node_map.astype(np.uint16)).save(path)
-
-
 def build_model(cfg: Config, checkpoint: str, device: str):
     """The segmentor of ``cfg`` with the weights of ``checkpoint``, in eval
     mode on ``device`` (what ``mmseg.apis.init_model`` does; class names and
@@ -195,21 +185,13 @@ def build_model(cfg: Config, checkpoint: str, device: str):
     return model.to(device).eval()
 
 
-def user_errors() -> tuple[type[BaseException], ...]:
-    """Exception types that are the user's to fix (reported without a
-    traceback)."""
-    from mmhier.datasets.errors import DatasetError
-    from mmhier.taxonomy import TaxonomyError
-    return (DatasetError, FileNotFoundError, InferenceError, TaxonomyError)
-
-
 def run(args: argparse.Namespace) -> list[str]:
     """Segment the images and write the outputs.
 
     Returns:
         The written files, two per image.
     """
-    import mmhier.datasets  # noqa: F401  (registers transforms)
+    register_mmhier()
     from mmseg.apis import inference_model
 
     from mmhier.taxonomy import load_taxonomy
@@ -246,7 +228,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     try:
         run(args)
-    except user_errors() as exc:
+    except user_errors(InferenceError) as exc:
         print(f'error: {type(exc).__name__}: {exc}', file=sys.stderr)
         return 1
     return 0

@@ -25,48 +25,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script without installing mmhier
     sys.path.insert(0, str(REPO_ROOT))
 
-import numpy as np  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
-from PIL import Image  # noqa: E402
+from mmhier.tool_support import (build_runner, register_mmhier, save_node_map,  # noqa: E402
+                                 user_errors)
 
 #: Largest id a 16-bit PNG holds.
-MAX_PNG_ID = np.iinfo(np.uint16).max
-
-
-class PredictionWriteError(ValueError):
-    """A prediction cannot be stored as a 16-bit PNG node map."""
-
-
-def register_mmhier() -> None:
-    """Import mmhier's registering packages (``mmhier.evaluation`` only if
-    this checkout has it)."""
-    import mmhier.datasets  # noqa: F401
-    import mmhier.models  # noqa: F401
-    try:
-        import mmhier.evaluation  # noqa: F401
-    except ModuleNotFoundError as exc:
-        if exc.name != 'mmhier.evaluation':
-            raise
-
-
-def save_node_map(path: str, node_map: np.ndarray) -> None:
-    """Write node ids as a 16-bit greyscale PNG.
-
-    Shape:
-        ``node_map``: ``(H, W)``.
-
-    Raises:
-        PredictionWriteError: Ids outside ``0 .. 65535``.
-    """
-    node_map = np.asarray(node_map)
-    if node_map.size and (node_map.min() < 0 or node_map.max() > MAX_PNG_ID):
-        raise PredictionWriteError(f'{path}: node ids {node_map.min()}..{node_map.max()} '
-                                   f'do not fit a 16-bit PNG (0..{MAX_PNG_ID})')
-    Image.fromarray(node_map.astype(np.uint16)).save(path)
-
-
 class NodeMapWriter(Hook):
     """Save every test prediction (``pred_sem_seg``) as a 16-bit PNG.
 
@@ -130,33 +95,13 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def user_errors() -> tuple[type[BaseException], ...]:
-    """Exception types that are the user's to fix (reported without a
-    traceback)."""
-    from mmhier.datasets.errors import DatasetError
-    from mmhier.taxonomy import TaxonomyError
-    errors: list[type[BaseException]] = [DatasetError, FileNotFoundError,
-                                         PredictionWriteError, TaxonomyError]
-    try:
-        from mmhier.evaluation import EvaluationError
-        errors.append(EvaluationError)
-    except ModuleNotFoundError as exc:
-        if exc.name != 'mmhier.evaluation':
-            raise
-    return tuple(errors)
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Test; returns the exit status."""
     args = parse_args(argv)
     register_mmhier()
     try:
         cfg = build_config(args)
-        if 'runner_type' in cfg:
-            from mmseg.registry import RUNNERS
-            runner = RUNNERS.build(cfg)
-        else:
-            runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg)
         if args.out is not None:
             runner.register_hook(NodeMapWriter(args.out))
         runner.test()

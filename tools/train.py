@@ -28,25 +28,14 @@ if str(REPO_ROOT) not in sys.path:  # run as a script without installing mmhier
 
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+
+from mmhier.tool_support import build_runner, register_mmhier, user_errors  # noqa: E402
 
 AUTO_RESUME = 'auto'
 
 
 class ConfigError(ValueError):
     """The config and the command-line options do not fit together."""
-
-
-def register_mmhier() -> None:
-    """Import mmhier's registering packages (``mmhier.evaluation`` only if
-    this checkout has it)."""
-    import mmhier.datasets  # noqa: F401
-    import mmhier.models  # noqa: F401
-    try:
-        import mmhier.evaluation  # noqa: F401
-    except ModuleNotFoundError as exc:
-        if exc.name != 'mmhier.evaluation':
-            raise
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -133,35 +122,14 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def user_errors() -> tuple[type[BaseException], ...]:
-    """Exception types that are the user's to fix (reported without a
-    traceback)."""
-    from mmhier.datasets.errors import DatasetError
-    from mmhier.taxonomy import TaxonomyError
-    errors: list[type[BaseException]] = [ConfigError, DatasetError, FileNotFoundError,
-                                         TaxonomyError]
-    try:
-        from mmhier.evaluation import EvaluationError
-        errors.append(EvaluationError)
-    except ModuleNotFoundError as exc:
-        if exc.name != 'mmhier.evaluation':
-            raise
-    return tuple(errors)
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Train; returns the exit status."""
     args = parse_args(argv)
     register_mmhier()
     try:
         cfg = build_config(args)
-        if 'runner_type' in cfg:
-            from mmseg.registry import RUNNERS
-            runner = RUNNERS.build(cfg)
-        else:
-            runner = Runner.from_cfg(cfg)
-        runner.train()
-    except user_errors() as exc:
+        build_runner(cfg).train()
+    except user_errors(ConfigError) as exc:
         print(f'error: {type(exc).__name__}: {exc}', file=sys.stderr)
         return 1
     return 0

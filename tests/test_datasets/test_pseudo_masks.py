@@ -261,7 +261,7 @@ def test_bad_inputs_raise_typed_errors():
         transform = TRANSFORMS.build(dict(type='BoxesToPseudoMask'))
         transform(dict(img_shape=(4, 4), ori_shape=(8, 8), gt_boxes=np.zeros((0, 4)),
                        gt_box_labels=np.zeros(0), taxonomy=TAXONOMY, dataset_key='gtsdb'))
-    with pytest.raises(KeyError, match='dataset_key='):
+    with pytest.raises(ValueError, match='dataset_key='):
         TRANSFORMS.build(dict(type='BoxesToPseudoMask'))(
             dict(img_shape=(4, 4), gt_boxes=np.zeros((0, 4)), gt_box_labels=np.zeros(0)))
     with pytest.raises(ValueError, match='shape_mode'):

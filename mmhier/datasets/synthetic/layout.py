@@ -100,21 +100,21 @@ class SceneStyle:
 
 CITY_STYLE = SceneStyle(
     focal=(0.72, 0.9), horizon=(0.4, 0.47), centre=(0.44, 0.56), elevation=(1.3, 1.6),
-    lanes=(2, 4), cars=(1, 5), parked=(0, 3), persons=(1, 5), riders=(0, 1), trees=(1, 5),
-    lamps=(0, 3), signposts=(0, 2), front_probability=0.7, sign_depth=(7.0, 35.0),
-    sign_size=(0.7, 0.95), min_sign_px=6, max_sign_px=40, building_probability=0.85,
+    lanes=(2, 4), cars=(1, 4), parked=(0, 3), persons=(1, 4), riders=(1, 2), trees=(1, 5),
+    lamps=(0, 3), signposts=(1, 3), front_probability=0.7, sign_depth=(5.0, 20.0),
+    sign_size=(0.8, 1.0), min_sign_px=10, max_sign_px=48, building_probability=0.85,
     brightness=(0.75, 1.1), noise=(2.0, 5.0), border=2)
 VISTAS_STYLE = SceneStyle(
     focal=(0.6, 0.95), horizon=(0.36, 0.52), centre=(0.38, 0.62), elevation=(1.2, 2.6),
-    lanes=(2, 4), cars=(0, 5), parked=(0, 3), persons=(0, 6), riders=(0, 2), trees=(0, 6),
-    lamps=(0, 3), signposts=(0, 3), front_probability=0.65, sign_depth=(6.0, 35.0),
-    sign_size=(0.7, 0.95), min_sign_px=8, max_sign_px=60, building_probability=0.8,
+    lanes=(2, 4), cars=(0, 4), parked=(0, 3), persons=(0, 5), riders=(1, 3), trees=(0, 6),
+    lamps=(0, 3), signposts=(1, 3), front_probability=0.6, sign_depth=(4.0, 18.0),
+    sign_size=(0.8, 1.0), min_sign_px=12, max_sign_px=64, building_probability=0.8,
     brightness=(0.7, 1.15), noise=(2.0, 6.0))
 GTSDB_STYLE = SceneStyle(
     focal=(1.0, 1.3), horizon=(0.4, 0.5), centre=(0.4, 0.6), elevation=(1.3, 1.6),
     lanes=(2, 3), cars=(0, 4), parked=(0, 2), persons=(0, 3), riders=(0, 1), trees=(1, 5),
-    lamps=(0, 2), signposts=(0, 0), front_probability=1.0, sign_depth=(5.0, 18.0),
-    sign_size=(0.65, 0.9), min_sign_px=12, max_sign_px=56, building_probability=0.7,
+    lamps=(0, 2), signposts=(0, 0), front_probability=1.0, sign_depth=(3.0, 12.0),
+    sign_size=(0.7, 0.95), min_sign_px=20, max_sign_px=72, building_probability=0.7,
     brightness=(0.7, 1.15), noise=(2.0, 6.0), signs_on_top=True)
 
 

@@ -12,6 +12,7 @@ from mmhier.datasets.errors import LabelIdOutOfRangeError
 from mmhier.datasets.pseudo_masks import BOX, SHAPES, rasterize_shapes
 from mmhier.taxonomy import Taxonomy, load_taxonomy
 from mmhier.taxonomy.errors import TaxonomyError
+from mmhier.datasets.transforms.taxonomy_source import taxonomy_and_key
 
 SHAPE_MODES = ('shape', 'box')
 
@@ -121,19 +122,10 @@ class BoxesToPseudoMask(BaseTransform):
             self._cache[taxonomy, key] = _build_tables(taxonomy, key, self.shape_mode)
         return self._cache[taxonomy, key]
 
-    def _source(self, results: dict) -> tuple[Taxonomy, str]:
-        taxonomy = self.taxonomy if self.taxonomy is not None else results.get('taxonomy')
-        key = self.dataset_key if self.dataset_key is not None \
-            else results.get('dataset_key')
-        if taxonomy is None or key is None:
-            raise KeyError('BoxesToPseudoMask needs the taxonomy and dataset key: use '
-                           'a TaxonomySegDataset (it sets results["taxonomy"] and '
-                           '["dataset_key"]) or pass taxonomy= and dataset_key=')
-        return load_taxonomy(taxonomy), key
-
     def transform(self, results: dict) -> dict:
         """Add the encoded pseudo label map ``gt_seg_map``."""
-        taxonomy, key = self._source(results)
+        taxonomy, key = taxonomy_and_key('BoxesToPseudoMask', self.taxonomy,
+                                         self.dataset_key, results)
         tables = self._tables(taxonomy, key)
         height, width = results['img_shape'][:2]
         ori_shape = results.get('ori_shape')

@@ -11,6 +11,7 @@ from mmseg.registry import TRANSFORMS
 from mmhier.datasets.errors import LabelIdOutOfRangeError
 from mmhier.taxonomy import Taxonomy, load_taxonomy
 from mmhier.taxonomy.errors import TaxonomyError
+from mmhier.datasets.transforms.taxonomy_source import taxonomy_and_key
 
 
 def flip_swap_table(taxonomy: Taxonomy, dataset_key: str) -> np.ndarray:
@@ -132,21 +133,12 @@ class SwapFlippedClasses(BaseTransform):
             self._cache[taxonomy, key] = flip_swap_table(taxonomy, key)
         return self._cache[taxonomy, key]
 
-    def _source(self, results: dict) -> tuple[Taxonomy, str]:
-        taxonomy = self.taxonomy if self.taxonomy is not None else results.get('taxonomy')
-        key = self.dataset_key if self.dataset_key is not None \
-            else results.get('dataset_key')
-        if taxonomy is None or key is None:
-            raise KeyError('SwapFlippedClasses needs the taxonomy and dataset key: use '
-                           'a TaxonomySegDataset (it sets results["taxonomy"] and '
-                           '["dataset_key"]) or pass taxonomy= and dataset_key=')
-        return load_taxonomy(taxonomy), key
-
     def transform(self, results: dict) -> dict:
         """Swap mirror classes in the label maps of horizontally flipped samples."""
         if not results.get('flip') or results.get('flip_direction') != 'horizontal':
             return results
-        table = self._table(*self._source(results))
+        table = self._table(*taxonomy_and_key('SwapFlippedClasses', self.taxonomy,
+                                              self.dataset_key, results))
         for key in self.keys:
             labels = results.get(key)
             if labels is None:

@@ -21,6 +21,7 @@ from mmhier.datasets.errors import (CorruptFileError, DatasetError,
                                     LabelIdOutOfRangeError, MissingDataError)
 from mmhier.structures.label_encoding import encode_labels
 from mmhier.taxonomy import Taxonomy, load_taxonomy
+from mmhier.datasets.transforms.taxonomy_source import taxonomy_and_key
 
 TaxonomyRef = Union[str, os.PathLike, Taxonomy]
 
@@ -222,13 +223,8 @@ class LoadTaxonomyAnnotations(BaseTransform):
         Shape:
             ``gt_seg_map``: ``(H, W)``, the label image's size.
         """
-        taxonomy = self.taxonomy if self.taxonomy is not None else results.get('taxonomy')
-        dataset_key = self.dataset_key or results.get('dataset_key')
-        if taxonomy is None or dataset_key is None:
-            raise ValueError(
-                'LoadTaxonomyAnnotations needs a taxonomy and a dataset key: use '
-                'a TaxonomySegDataset subclass (it puts them into each sample) '
-                'or pass taxonomy=... and dataset_key=... to the transform')
+        taxonomy, dataset_key = taxonomy_and_key('LoadTaxonomyAnnotations', self.taxonomy,
+                                                 self.dataset_key, results)
         if results.get('reduce_zero_label'):
             raise ValueError(
                 'reduce_zero_label=True does not apply to taxonomy labels: mark '

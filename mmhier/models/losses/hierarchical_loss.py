@@ -6,6 +6,7 @@ import os
 import re
 from typing import Optional, Sequence, Union
 
+from mmengine.logging import MessageHub
 from mmseg.registry import MODELS
 from torch import Tensor, nn
 
@@ -41,6 +42,11 @@ class HierarchicalLoss(nn.Module):
         node_weights: ``lambda`` overrides by classifier node name.
         refine_boxes: Online refinement of box pseudo labels by the parent
             classifiers' decisions.
+        refine_start_iter: Use box pseudo labels unrefined (whole shape
+            masks) before this training iteration (read from mmengine's
+            message hub), so that a deep classifier gets examples before its
+            ancestors have learnt to find its objects; 0 (default) refines
+            from the start, as the paper does.
         loss_weight: Global factor on all classifier losses.
         loss_name: Name of the loss module (mmseg convention).
     """
@@ -49,12 +55,14 @@ class HierarchicalLoss(nn.Module):
                  dataset_keys: Optional[Sequence[str]] = None,
                  level_weights: Sequence[float] = (1.0, 0.1),
                  node_weights: Optional[dict] = None, refine_boxes: bool = True,
-                 loss_weight: float = 1.0, loss_name: str = 'loss_hier'):
+                 refine_start_iter: int = 0, loss_weight: float = 1.0,
+                 loss_name: str = 'loss_hier'):
         super().__init__()
         self.taxonomy = load_taxonomy(taxonomy)
         self.tables = LossTables(self.taxonomy, dataset_keys, level_weights, node_weights)
         self.slugs = classifier_slugs(self.taxonomy)
         self.refine_boxes = refine_boxes
+        self.refine_start_iter = refine_start_iter
         self.loss_weight = loss_weight
         self._loss_name = loss_name
 
@@ -82,7 +90,7 @@ class HierarchicalLoss(nn.Module):
             - dataset_index: ``(N,)``
         """
         result = hierarchical_cross_entropy(logits, labels, dataset_index, self.tables,
-                                            self.refine_boxes)
+                                            self.refining())
         weighted = result.loss * self.tables.weights * self.loss_weight
         accuracy = 100.0 * result.correct / result.counted.clamp(min=1)
         out: dict[str, Tensor] = {}
@@ -91,6 +99,13 @@ class HierarchicalLoss(nn.Module):
             out[f'acc_{slug}'] = accuracy[j].detach()
         return out
 
+    def refining(self) -> bool:
+        """Whether box pseudo labels are refined at the current iteration."""
+        if not self.refine_boxes or self.refine_start_iter <= 0:
+            return self.refine_boxes
+        return MessageHub.get_current_instance().get_info('iter', 0) >= \
+            self.refine_start_iter
+
     @property
     def loss_name(self) -> str:
         return self._loss_name
@@ -98,4 +113,5 @@ class HierarchicalLoss(nn.Module):
     def extra_repr(self) -> str:
         return (f'taxonomy={self.taxonomy.name!r}, classifiers='
                 f'{self.taxonomy.num_classifiers}, refine_boxes={self.refine_boxes}, '
+                f'refine_start_iter={self.refine_start_iter}, '
                 f'loss_weight={self.loss_weight}')

@@ -159,3 +159,16 @@ def test_loss_has_no_host_synchronisation(toy):
         total.backward()
     with pytest.raises(AssertionError), forbid_host_sync():
         torch.ones(2).item()   # the guard itself works
+
+
+def test_refinement_starts_at_the_configured_iteration(toy):
+    from mmengine.logging import MessageHub
+    loss = MODELS.build(dict(type='HierarchicalLoss', taxonomy=toy, refine_start_iter=100))
+    logits, labels, dataset = toy_batch()
+    hub = MessageHub.get_instance('test_refine_start')
+    unrefined = (math.log(4 / 3) + math.log1p(math.exp(5)) + math.log1p(math.exp(7))) / 3
+    hub.update_info('iter', 99)
+    assert loss(logits, labels, dataset)['loss_front'].item() == pytest.approx(0.1 * unrefined)
+    hub.update_info('iter', 100)
+    assert loss(logits, labels, dataset)['loss_front'].item() == \
+        pytest.approx(0.1 * math.log(4 / 3))
