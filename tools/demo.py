@@ -21,7 +21,7 @@ model, while the flat model's classes compete with their own superclasses.
 Seeded and reproducible; ``--quick`` runs a few iterations (for CI).
 
 Usage:
-    python tools/demo.py [--out work_dirs/demo] [--iters 1000] [--quick]
+    python tools/demo.py [--out work_dirs/demo] [--iters 1300] [--quick]
 """
 from __future__ import annotations
 
@@ -203,7 +203,7 @@ def write_report(out: Path, reports: dict[str, dict], predictions: dict[str, Pat
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out', default='work_dirs/demo', help='output folder')
-    parser.add_argument('--iters', type=int, default=1000, help='iterations per model')
+    parser.add_argument('--iters', type=int, default=1300, help='iterations per model')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--quick', action='store_true',
                         help='tiny data and a few iterations (a smoke test)')

@@ -94,7 +94,7 @@ class LossTables(nn.Module):
         taxonomy: The taxonomy.
         dataset_keys: Datasets whose supervision rules apply, by index; a
             sample of an unknown dataset trains every classifier its label
-            reaches (last row of ``targets``).
+            reaches (last row of ``trains``).
         level_weights: Loss weight per classifier level (level 1 = root
             classifier); the last value repeats for deeper levels.
         node_weights: Weight overrides by classifier node name.
@@ -103,8 +103,8 @@ class LossTables(nn.Module):
         path_targets: ``(C, N + 1)`` child position of the path to each node
             (-1 when the classifier is not a proper ancestor; column ``N`` is
             for ignored pixels).
-        targets: ``(C, D + 1, N + 1)`` as ``path_targets``, additionally -1
-            where dataset ``d`` does not train classifier ``j``.
+        trains: ``(D + 1, C)`` bool, dataset ``d`` trains classifier ``j``
+            (the last row, for samples of unknown datasets, is all true).
         parent_classifier: ``(C,)`` classifier index of each classifier's
             parent classifier, -1 for the root.
         weights: ``(C,)`` loss weight lambda of every classifier.
@@ -123,7 +123,6 @@ class LossTables(nn.Module):
         rows = [taxonomy.dataset_keys.index(k) for k in keys]
         trains = np.concatenate([taxonomy.supervision[rows],
                                  np.ones((1, num_classifiers), dtype=bool)])
-        targets = np.where(trains.T[:, :, None], path[:, None, :], -1)
         parent = np.full(num_classifiers, -1, dtype=np.int64)
         for c in taxonomy.classifiers:
             for child in c.child_indices:
@@ -139,6 +138,6 @@ class LossTables(nn.Module):
         #: Python copy of ``parent_classifier`` (loop bounds never touch the GPU).
         self.parent_list: list[int] = parent.tolist()
         self.register_buffer('path_targets', _long(path), False)
-        self.register_buffer('targets', _long(targets), False)
+        self.register_buffer('trains', torch.as_tensor(trains), False)
         self.register_buffer('parent_classifier', _long(parent), False)
         self.register_buffer('weights', torch.as_tensor(weights), False)

@@ -75,13 +75,12 @@ def hierarchical_cross_entropy(logits: Sequence[Tensor], labels: Tensor,
     """
     node, is_box = decode_labels(labels.long(), tables.num_nodes)
     node = torch.where(node < 0, torch.full_like(node, tables.num_nodes), node)
-    row = dataset_index.view(-1, 1, 1) * (tables.num_nodes + 1) + node  # (N, H, W)
+    trains = tables.trains[dataset_index].view(-1, len(logits), 1, 1)  # (N, C, 1, 1)
     not_box = ~is_box
     losses, correct, counted = [], [], []
     on_path: list[Tensor] = []  # classifier's own decision follows the pixel's path
     agree: list[Tensor] = []    # ... and so do all its ancestors' decisions
     for j, x in enumerate(logits):
-        target = torch.take(tables.targets[j], row)              # -1: not trained
         path = torch.take(tables.path_targets[j], node)           # -1: not below j
         scores = x.detach()
         picked = scores.gather(1, path.clamp(min=0).unsqueeze(1)).squeeze(1)
@@ -89,13 +88,13 @@ def hierarchical_cross_entropy(logits: Sequence[Tensor], labels: Tensor,
         parent = tables.parent_list[j]
         agreed = agree[parent] & on_path[parent] if parent >= 0 else None
         agree.append(agreed if agreed is not None else torch.ones_like(is_box))
-        valid = target >= 0
+        valid = (path >= 0) & trains[:, j]                        # the pixels P_j
         p1 = valid & not_box
         p2 = valid & is_box
         if refine_boxes and agreed is not None:
             p2 = p2 & agreed
         used = p1 | p2
-        nll = F.cross_entropy(x.float(), torch.where(used, target, -1), ignore_index=-1,
+        nll = F.cross_entropy(x.float(), torch.where(used, path, -1), ignore_index=-1,
                               reduction='none')
         w1, w2 = p1.float(), p2.float()
         weight = w1 / w1.sum().clamp(min=1) + w2 / w2.sum().clamp(min=1)
