@@ -18,10 +18,11 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
 from torch import nn
+
+from timing import best_time
 
 from mmhier.models.heads.branch import BottleneckBlock
 
@@ -60,20 +61,6 @@ class SeparateBottlenecks(nn.Module):
         return [block(x) for block in self.blocks]
 
 
-def best_ms(fn, repeat: int, device: torch.device) -> float:
-    fn()
-    best = float('inf')
-    for _ in range(repeat):
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
-    return best * 1e3
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--branches', type=int, default=5)
@@ -91,12 +78,12 @@ def main() -> None:
         module = module.to(device)
         module.eval()
         with torch.no_grad():
-            infer = best_ms(lambda: module(x), args.repeat, device)
+            infer = best_time(lambda: module(x), args.repeat, device) * 1e3
         module.train()
 
         def step() -> None:
             sum(o.sum() for o in module(x)).backward()
-        times[name] = (infer, best_ms(step, args.repeat, device))
+        times[name] = (infer, best_time(step, args.repeat, device) * 1e3)
     print(f'{args.branches} bottleneck branches, width {args.width}, features '
           f'{args.size[0]}x{args.size[1]}, {device}')
     for name, (infer, train) in times.items():

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import time
 from typing import Callable
 
 import torch
@@ -35,6 +34,7 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmseg.utils import register_all_modules
+from timing import best_time
 
 import mmhier.models  # noqa: F401  (registers)
 from mmhier.taxonomy import load_taxonomy
@@ -104,20 +104,6 @@ def samples_for(tax, head: torch.nn.Module, batch: int, size, device) -> list:
     return out
 
 
-def timed(fn: Callable, repeat: int, device: torch.device) -> float:
-    fn()
-    best = float('inf')
-    for _ in range(repeat):
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def graphed(fn: Callable[[], torch.Tensor]) -> Callable[[], torch.Tensor]:
     """Capture ``fn`` (static input) in a CUDA graph and replay it."""
     stream = torch.cuda.Stream()
@@ -173,13 +159,13 @@ def main() -> None:
                 fn = inference_fn(model, x)
                 if args.cuda_graphs and device.type == 'cuda':
                     fn = graphed(fn)
-                infer = timed(fn, args.repeat, device)
+                infer = best_time(fn, args.repeat, device)
             train = float('nan')
             if not args.no_train:
                 model.train()
                 samples = samples_for(tax, model.decode_head, args.batch, size, device)
                 with autocast():
-                    train = timed(training_fn(model, x, samples), args.repeat, device)
+                    train = best_time(training_fn(model, x, samples), args.repeat, device)
             rows[name] = (infer, train)
             del model
         base_i, base_t = rows.get('flat', next(iter(rows.values())))

@@ -12,29 +12,14 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
 import torch.nn.functional as F
+from timing import best_time
 
 from mmhier.models import HierarchicalLoss
 from mmhier.structures import encode_labels
 from mmhier.taxonomy import load_taxonomy
-
-
-def timed(fn, repeat: int, device: str) -> float:
-    """Best wall time of ``repeat`` calls (after one warm-up), in seconds."""
-    fn()
-    best = float('inf')
-    for _ in range(repeat):
-        if device == 'cuda':
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device == 'cuda':
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> None:
@@ -69,8 +54,8 @@ def main() -> None:
     def flat() -> None:
         F.cross_entropy(flat_logits, leaf, ignore_index=-1).backward()
 
-    t_hier = timed(hier, args.repeat, args.device)
-    t_flat = timed(flat, args.repeat, args.device)
+    t_hier = best_time(hier, args.repeat, args.device)
+    t_flat = best_time(flat, args.repeat, args.device)
     print(f'taxonomy {tax.name}: {tax.num_classifiers} classifiers, {tax.num_leaves} '
           f'leaves; logits {n}x{h}x{w} on {args.device}')
     print(f'flat cross-entropy     {t_flat * 1e3:9.1f} ms')
