@@ -1,7 +1,8 @@
 """What mmhier's command-line tools (``tools/*.py``) share."""
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import Any, Optional
 
 import numpy as np
 
@@ -33,6 +34,41 @@ def user_errors(*extra: type[BaseException]) -> tuple[type[BaseException], ...]:
     from mmhier.taxonomy import TaxonomyError
     return (DatasetError, EvaluationError, FileNotFoundError, NodeMapRangeError,
             TaxonomyError, *extra)
+
+
+def load_tool_config(config: str, launcher: str, cfg_options: Optional[dict],
+                     work_dir: Optional[str]) -> Any:
+    """A config with the options every tool shares applied.
+
+    Args:
+        config: Config file.
+        launcher: ``--launcher``.
+        cfg_options: ``--cfg-options`` (merged into the config).
+        work_dir: ``--work-dir``; otherwise the config's ``work_dir``, else
+            ``work_dirs/<config stem>``.
+
+    Returns:
+        The :class:`mmengine.config.Config`, ``default_scope`` set to
+        ``'mmseg'`` if the config has none.
+
+    Raises:
+        FileNotFoundError: The config file does not exist.
+    """
+    from mmengine.config import Config
+    if not os.path.isfile(config):
+        raise FileNotFoundError(f'config file {config!r} does not exist')
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = os.path.join('./work_dirs',
+                                    os.path.splitext(os.path.basename(config))[0])
+    if cfg.get('default_scope') is None:
+        cfg.default_scope = 'mmseg'
+    return cfg
 
 
 def build_runner(cfg: Any) -> Any:

@@ -28,8 +28,8 @@ if str(REPO_ROOT) not in sys.path:  # run as a script without installing mmhier
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
-from mmhier.tool_support import (build_runner, register_mmhier, save_node_map,  # noqa: E402
-                                 user_errors)
+from mmhier.tool_support import (build_runner, load_tool_config,  # noqa: E402
+                                 register_mmhier, save_node_map, user_errors)
 
 #: Largest id a 16-bit PNG holds.
 class NodeMapWriter(Hook):
@@ -78,20 +78,10 @@ def build_config(args: argparse.Namespace) -> Config:
     Raises:
         FileNotFoundError: The config or checkpoint file does not exist.
     """
-    for what, path in (('config', args.config), ('checkpoint', args.checkpoint)):
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'{what} file {path!r} does not exist')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.launcher, args.cfg_options, args.work_dir)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint file {args.checkpoint!r} does not exist')
     cfg.load_from = args.checkpoint
-    if cfg.get('default_scope') is None:
-        cfg.default_scope = 'mmseg'
     return cfg
 
 

@@ -29,7 +29,8 @@ if str(REPO_ROOT) not in sys.path:  # run as a script without installing mmhier
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 
-from mmhier.tool_support import build_runner, register_mmhier, user_errors  # noqa: E402
+from mmhier.tool_support import (build_runner, load_tool_config,  # noqa: E402
+                                 register_mmhier, user_errors)
 
 AUTO_RESUME = 'auto'
 
@@ -95,17 +96,7 @@ def build_config(args: argparse.Namespace) -> Config:
         FileNotFoundError: The config file does not exist.
         ConfigError: ``--amp`` does not fit the config.
     """
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config file {args.config!r} does not exist')
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    # work_dir: command line > config > config file name
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.launcher, args.cfg_options, args.work_dir)
     if args.amp:
         enable_amp(cfg)
     if args.resume == AUTO_RESUME:
@@ -117,8 +108,6 @@ def build_config(args: argparse.Namespace) -> Config:
                                     'not exist')
         cfg.resume = True
         cfg.load_from = args.resume
-    if cfg.get('default_scope') is None:
-        cfg.default_scope = 'mmseg'
     return cfg
 
 
