@@ -34,7 +34,7 @@ import mmcv
 import numpy as np
 
 from mmhier.datasets import pseudo_masks
-from mmhier.datasets.transforms.box_pseudo_masks import BoxesToPseudoMask
+from mmhier.datasets.transforms.box_pseudo_masks import BoxesToPseudoMask, box_label_dtype
 from mmhier.taxonomy import load_taxonomy
 
 HEIGHT, WIDTH = 800, 1360
@@ -108,6 +108,7 @@ def main() -> None:
     args = parser.parse_args()
 
     shaped = BoxesToPseudoMask(taxonomy=TAXONOMY, dataset_key='gtsdb')
+    dtype = box_label_dtype(load_taxonomy(TAXONOMY).num_nodes)  # the map's type
     boxed = BoxesToPseudoMask(shape_mode='box', taxonomy=TAXONOMY, dataset_key='gtsdb')
     print(f'image {WIDTH}x{HEIGHT}, best of {args.repeat}, times in ms; '
           'ratio = mask / PPM decode (target <= 0.10)')
@@ -133,7 +134,7 @@ def main() -> None:
         cold = best_of(lambda: shaped.transform(dict(sample)), args.repeat,
                        before=pseudo_masks.clear_shape_cache)
         box = best_of(lambda: boxed.transform(dict(sample)), args.repeat)
-        fill = best_of(lambda: pseudo_masks.ignore_map(HEIGHT, WIDTH), args.repeat)
+        fill = best_of(lambda: pseudo_masks.ignore_map(HEIGHT, WIDTH, dtype), args.repeat)
         ppm = decode['.ppm']
         print(f'{count:>5} {ppm:7.3f} {decode[".png"]:7.3f} {decode[".jpg"]:7.3f} '
               f'{warm:7.3f} {cold:7.3f} {box:7.3f} {fill:7.3f} {warm / ppm:6.3f} '

@@ -16,8 +16,10 @@ value ``v``           meaning
 where ``N = taxonomy.num_nodes`` and node ids are taxonomy node indices
 (``taxonomy.index(name)``). One map keeps node and annotation type in step
 through every geometric transform (resize with nearest, crop, flip, pad).
-Maps are ``int32`` in the data pipeline (OpenCV cannot resize int64), so node
-ids never wrap at 255 as mmseg's uint8 annotations would.
+Maps are ``int32`` in the data pipeline (OpenCV cannot resize int64; box
+pseudo-label maps are ``int16`` while ``2N`` fits, which halves their cost),
+so node ids never wrap at 255 as mmseg's uint8 annotations would;
+``PackSegInputs`` makes every map ``int64``.
 
 The functions work on numpy arrays and torch tensors alike.
 """

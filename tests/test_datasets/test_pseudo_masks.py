@@ -197,7 +197,7 @@ def test_stop_sign_box_becomes_stop_pseudo_label_inside_octagon():
     results = to_mask([[1, 1, 13, 13]], [14], (15, 15))
     expected = np.full((15, 15), -1)
     expected[1:14, 1:14][shape_mask('octagon', 13, 13)] = stop
-    assert results['gt_seg_map'].dtype == np.int32
+    assert results['gt_seg_map'].dtype == np.int16   # 2N fits: the cheaper map
     assert results['gt_seg_map'].tolist() == expected.tolist()
     assert results['gt_seg_map'][1, 1] == -1           # cut corner
     assert results['seg_fields'] == ['gt_seg_map']
@@ -266,3 +266,19 @@ def test_bad_inputs_raise_typed_errors():
             dict(img_shape=(4, 4), gt_boxes=np.zeros((0, 4)), gt_box_labels=np.zeros(0)))
     with pytest.raises(ValueError, match='shape_mode'):
         TRANSFORMS.build(dict(type='BoxesToPseudoMask', shape_mode='circle'))
+
+
+def test_box_label_dtype_widens_for_large_taxonomies():
+    from mmhier.datasets.transforms.box_pseudo_masks import box_label_dtype
+    assert box_label_dtype(112) is np.int16
+    assert box_label_dtype(16384) is np.int16     # largest value 32767
+    assert box_label_dtype(16385) is np.int32
+
+
+def test_int16_maps_equal_int32_maps():
+    boxes = [[0, 0, 9, 9], [3, 2, 14, 11], [5, 5, 6, 6]]
+    shapes = ['circle', 'octagon', 'box']
+    a = rasterize_shapes(16, 18, boxes, shapes, values=[300, 301, 302])
+    b = rasterize_shapes(16, 18, boxes, shapes, values=[300, 301, 302], dtype=np.int16)
+    assert a.dtype == np.int32 and b.dtype == np.int16
+    np.testing.assert_array_equal(a, b)

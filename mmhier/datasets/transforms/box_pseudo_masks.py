@@ -33,6 +33,13 @@ class _Tables(NamedTuple):
     shapes: np.ndarray
 
 
+def box_label_dtype(num_nodes: int) -> type:
+    """Integer type of box pseudo-label maps: ``int16`` while every encoded
+    value (up to ``2 * num_nodes - 1``) fits, which halves the cost of
+    writing the map, else ``int32``."""
+    return np.int16 if 2 * num_nodes <= np.iinfo(np.int16).max + 1 else np.int32
+
+
 def _build_tables(taxonomy: Taxonomy, key: str, shape_mode: str) -> _Tables:
     """The tables of dataset ``key``, shapes from class ``attributes.shape``.
 
@@ -42,7 +49,8 @@ def _build_tables(taxonomy: Taxonomy, key: str, shape_mode: str) -> _Tables:
     """
     spec = taxonomy.dataset(key)
     nodes = taxonomy.label_to_node(key)
-    values = np.where(nodes >= 0, nodes + taxonomy.num_nodes, -1).astype(np.int32)
+    values = np.where(nodes >= 0, nodes + taxonomy.num_nodes, -1).astype(
+        box_label_dtype(taxonomy.num_nodes))
     shapes = np.full(spec.num_ids, BOX, dtype=np.int64)
     problems = []
     for cls in spec.classes:
@@ -89,7 +97,8 @@ class BoxesToPseudoMask(BaseTransform):
     (dataset class ids), ``img_shape``; ``taxonomy`` and ``dataset_key``
     unless given as arguments (:class:`TaxonomySegDataset` sets them).
 
-    Added keys: ``gt_seg_map`` ``(H, W)`` int32; ``'gt_seg_map'`` appended to
+    Added keys: ``gt_seg_map`` ``(H, W)`` int16 (int32 for taxonomies of
+    more than 16384 nodes, see :func:`box_label_dtype`); ``'gt_seg_map'`` appended to
     ``seg_fields``.
 
     Args:
@@ -143,7 +152,7 @@ class BoxesToPseudoMask(BaseTransform):
                 'annotations or the taxonomy')
         results['gt_seg_map'] = rasterize_shapes(
             height, width, results['gt_boxes'], tables.shapes[labels],
-            values=tables.values[labels])
+            values=tables.values[labels], dtype=tables.values.dtype)
         seg_fields = results.setdefault('seg_fields', [])
         if 'gt_seg_map' not in seg_fields:
             seg_fields.append('gt_seg_map')
