@@ -2,41 +2,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import pytest
-from mmengine.dataset import BaseDataset, ConcatDataset
+from mmengine.dataset import ConcatDataset
 from mmseg.registry import DATASETS
 
 from mmhier.datasets.errors import DatasetError
 from mmhier.datasets.multi_dataset import MultiTaxonomyDataset
 from mmhier.datasets.taxonomy_dataset import TaxonomySegDataset
+from tests.test_datasets.tiny_datasets import _Tiny
 
 TINY_STREET = Path(__file__).resolve().parents[2] / 'taxonomies' / 'tiny_street.yaml'
-
-
-@DATASETS.register_module(name='_MultiDatasetTestTiny', force=True)
-class _Tiny(BaseDataset):
-    """``size`` samples; sample ``i`` is ``(key, i)``; counts its loads."""
-
-    def __init__(self, size: int, key: Optional[str], annotation: str = 'pixel',
-                 **kwargs):
-        self.size, self.key, self.loads = size, key, 0
-        meta = dict(annotation=annotation, classes=(f'{key}_a', f'{key}_b'))
-        if key is not None:
-            meta['dataset_key'] = key
-        super().__init__(metainfo=meta, serialize_data=False, **kwargs)
-
-    @classmethod
-    def _load_metainfo(cls, metainfo=None) -> dict:
-        return dict(metainfo or {})      # strings are values, not meta files
-
-    def load_data_list(self) -> list:
-        self.loads += 1
-        return [dict(key=self.key, local=i) for i in range(self.size)]
-
-    def prepare_data(self, idx: int) -> tuple:
-        return (self.key, idx)
 
 
 def _three(lazy: bool = False) -> list:
@@ -74,8 +50,8 @@ def test_index_routing():
     assert dataset.locate(16) == (1, 11)
     assert dataset.locate(-1) == (2, 6)
     assert dataset.locate(-24) == (0, 0)
-    assert dataset[5] == ('vistas_like', 0)
-    assert dataset[23] == ('gtsdb_like', 6)
+    assert dataset[5] == dict(inputs=dict(key='vistas_like', local=0))
+    assert dataset[23] == dict(inputs=dict(key='gtsdb_like', local=6))
     assert dataset.get_data_info(17) == dict(key='gtsdb_like', local=0,
                                              sample_idx=0)
     for bad in (24, -25):
@@ -106,12 +82,12 @@ def test_eager_init_loads_now():
 def test_build_from_configs():
     dataset = DATASETS.build(dict(
         type='MultiTaxonomyDataset', lazy_init=True, datasets=[
-            dict(type='_MultiDatasetTestTiny', size=2, key='a', lazy_init=True),
-            dict(type='_MultiDatasetTestTiny', size=3, key=None)]))
+            dict(type='_TinyTestDataset', size=2, key='a', lazy_init=True),
+            dict(type='_TinyTestDataset', size=3, key=None)]))
     assert isinstance(dataset, MultiTaxonomyDataset)
     assert dataset.dataset_keys == ['a', None]
     assert dataset.dataset_sizes == [2, 3]
-    assert dataset[4] == (None, 2)
+    assert dataset[4] == dict(inputs=dict(key=None, local=2))
 
 
 def test_taxonomy_datasets_with_different_annotation(tmp_path):
@@ -139,8 +115,8 @@ def test_taxonomy_datasets_with_different_annotation(tmp_path):
     assert Path(info['img_path']).name == 'g1.png'
 
 
-@pytest.mark.parametrize('datasets', [[], (), dict(type='_MultiDatasetTestTiny'),
-                                      '_MultiDatasetTestTiny', None])
+@pytest.mark.parametrize('datasets', [[], (), dict(type='_TinyTestDataset'),
+                                      '_TinyTestDataset', None])
 def test_not_a_nonempty_list(datasets):
     with pytest.raises(ValueError, match='non-empty list'):
         MultiTaxonomyDataset(datasets)

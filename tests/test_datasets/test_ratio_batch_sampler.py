@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
-from mmengine.dataset import BaseDataset, DefaultSampler, InfiniteSampler
+from mmengine.dataset import DefaultSampler, InfiniteSampler
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import BaseModel
 from mmengine.registry import DefaultScope
@@ -26,31 +26,9 @@ from mmhier.datasets.multi_dataset import MultiTaxonomyDataset
 from mmhier.datasets.samplers import ratio_batch_sampler as rbs
 from mmhier.datasets.samplers import RatioBatchSampler, SamplerConfigError
 from mmhier.datasets.samplers.ratio_batch_sampler import share_stream
+from tests.test_datasets.tiny_datasets import _Tiny
 
 KEYS = ('city_like', 'vistas_like', 'gtsdb_like')
-
-
-@DATASETS.register_module(name='_RatioSamplerTestTiny', force=True)
-class _Tiny(BaseDataset):
-    """``size`` samples; sample ``i`` is ``dict(inputs=dict(key=key, local=i))``."""
-
-    def __init__(self, size: int, key: Optional[str], annotation: str = 'pixel',
-                 **kwargs):
-        self.size, self.key = size, key
-        meta = dict(annotation=annotation, classes=(f'{key}_a', f'{key}_b'))
-        if key is not None:
-            meta['dataset_key'] = key
-        super().__init__(metainfo=meta, serialize_data=False, **kwargs)
-
-    @classmethod
-    def _load_metainfo(cls, metainfo=None) -> dict:
-        return dict(metainfo or {})      # strings are values, not meta files
-
-    def load_data_list(self) -> list:
-        return [dict(local=i) for i in range(self.size)]
-
-    def prepare_data(self, idx: int) -> dict:
-        return dict(inputs=dict(key=self.key, local=idx))
 
 
 def _dataset(sizes: Sequence[int], keys: Sequence[Optional[str]] = KEYS
@@ -284,7 +262,7 @@ def test_needs_epoch_tracking_sampler_and_concatenated_dataset():
 # ------------------------------------------------------------ through mmengine
 
 def _loader_cfg(ratios=(1, 2, 1), epoch_dataset='vistas_like', batch_size=4):
-    tiny = [dict(type='_RatioSamplerTestTiny', size=n, key=k, lazy_init=True)
+    tiny = [dict(type='_TinyTestDataset', size=n, key=k, lazy_init=True)
             for n, k in zip((5, 12, 7), KEYS)]
     return dict(batch_size=batch_size, num_workers=0,
                 dataset=dict(type='MultiTaxonomyDataset', datasets=tiny,
