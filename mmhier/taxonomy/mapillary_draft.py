@@ -35,6 +35,7 @@ from typing import Any, Optional, Sequence, Union
 import yaml
 
 from mmhier.taxonomy.errors import TaxonomyError, TaxonomyFileError
+from mmhier.taxonomy.yaml_io import read_text
 
 __all__ = [
     'DraftLabel', 'DraftNode', 'DraftTree', 'MapillaryConfigError', 'ROOT',
@@ -158,16 +159,7 @@ def read_mapillary_labels(config_path: Union[str, os.PathLike]) -> list[Any]:
         MapillaryConfigError: The JSON has no ``labels`` list.
     """
     source = os.fspath(config_path)
-    try:
-        with open(source, encoding='utf-8-sig') as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise TaxonomyFileError(
-            f'{source}: no such Mapillary config file; check the path (relative '
-            f'paths are taken from {os.getcwd()})') from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TaxonomyFileError(f'{source}: cannot read Mapillary config: {exc}'
-                                ) from None
+    text = read_text(source, 'Mapillary config file')
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -138,13 +138,26 @@ def read_yaml(path: Union[str, os.PathLike]) -> Any:
         TaxonomySyntaxError: The file is not valid YAML.
     """
     source = os.fspath(path)
+    return parse_yaml(read_text(source, 'taxonomy file'), source)
+
+
+def read_text(path: Union[str, os.PathLike], what: str) -> str:
+    """Read a UTF-8 text file (a leading byte-order mark is dropped).
+
+    Args:
+        path: The file.
+        what: What the file is, for messages (``'taxonomy file'``).
+
+    Raises:
+        TaxonomyFileError: The file is missing or unreadable.
+    """
+    source = os.fspath(path)
     try:
-        with open(source, encoding='utf-8') as f:
-            text = f.read()
+        with open(source, encoding='utf-8-sig') as f:
+            return f.read()
     except FileNotFoundError:
         raise TaxonomyFileError(
-            f'{source}: no such taxonomy file; check the path (relative '
+            f'{source}: no such {what}; check the path (relative '
             f'paths are taken from {os.getcwd()})') from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise TaxonomyFileError(f'{source}: cannot read taxonomy file: {exc}') from None
-    return parse_yaml(text, source)
+        raise TaxonomyFileError(f'{source}: cannot read {what}: {exc}') from None
