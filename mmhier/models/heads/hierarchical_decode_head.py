@@ -12,7 +12,8 @@ from mmseg.registry import MODELS
 from mmseg.utils import SampleList
 from torch import Tensor, nn
 
-from mmhier.models.decision import greedy_decision, greedy_from_choices, path_log_probs
+from mmhier.models.decision import (greedy_decision, greedy_from_choices, path_decision,
+                                    path_log_probs)
 from mmhier.models.heads.branch import ClassifierBranch
 from mmhier.models.heads.taxonomy_state import TaxonomyStateMixin
 from mmhier.models.losses.hierarchical_loss import HierarchicalLoss
@@ -159,7 +160,7 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         height, width = (int(s) for s in size)
         batch = seg_logits[0].shape[0]
         total = sum(x.shape[1] for x in seg_logits)
-        rule = greedy_decision if self.decision == 'greedy' else self._path_decision
+        rule = greedy_decision if self.decision == 'greedy' else path_decision
         if batch * total * width * height * 4 <= self.max_upsample_bytes:
             # channels-last makes the per-pixel argmax over children contiguous
             logits = [x.contiguous(memory_format=torch.channels_last) for x in seg_logits]
@@ -181,10 +182,6 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
             else:
                 nodes[:, start:stop] = rule([band(x) for x in seg_logits], self.tables)
         return nodes
-
-    @staticmethod
-    def _path_decision(logits: Sequence[Tensor], tables: DecisionTables) -> Tensor:
-        return tables.output_nodes[path_log_probs(logits, tables).argmax(dim=1)]
 
     def predict_by_feat(self, seg_logits: Sequence[Tensor], batch_img_metas) -> Tensor:
         """Scores over the output nodes at input size.
