@@ -28,11 +28,8 @@ class DecisionTables(nn.Module):
             :func:`~mmhier.models.output_nodes.output_nodes`).
 
     Attributes (buffers):
-        classifier_of_node: ``(N,)`` classifier index of every inner node, -1
-            for leaves.
         child_node: ``(C, K_max)`` node index of child ``k`` of classifier
             ``j`` (-1 padding).
-        is_output: ``(N,)`` bool, the descent stops at this node.
         output_index: ``(N,)`` output channel of every output node, else -1.
         output_nodes: ``(num_outputs,)`` node index of every output channel.
         path_matrix: ``(num_outputs, T)`` float, 1 where flat classifier
@@ -45,12 +42,10 @@ class DecisionTables(nn.Module):
         classifiers = taxonomy.classifiers
         num_nodes = taxonomy.num_nodes
         k_max = max(c.num_outputs for c in classifiers)
-        classifier_of_node = np.full(num_nodes, -1, dtype=np.int64)
         child_node = np.full((len(classifiers), k_max), -1, dtype=np.int64)
         flat_of_node = np.full(num_nodes, -1, dtype=np.int64)  # non-root nodes
         offset = 0
         for c in classifiers:
-            classifier_of_node[c.node_index] = c.index
             child_node[c.index, :c.num_outputs] = c.child_indices
             flat_of_node[c.child_indices] = offset + np.arange(c.num_outputs)
             offset += c.num_outputs
@@ -65,7 +60,6 @@ class DecisionTables(nn.Module):
             nodes = anc[k][outputs]
             on_path = taxonomy.node_level[outputs] >= k
             path[np.flatnonzero(on_path), flat_of_node[nodes[on_path]]] = 1.0
-        self.num_levels = taxonomy.num_levels
         #: Node index of every classifier (Python ints: loop bounds, no sync).
         self.classifier_nodes: list[int] = [c.node_index for c in classifiers]
         # Classifiers below the root that a descent can reach: their node is
@@ -79,9 +73,7 @@ class DecisionTables(nn.Module):
         #: Classifier indices (root excluded) the greedy descent visits.
         self.descending_classifiers: list[int] = [
             c.index for c in classifiers[1:] if reached[c.node_index]]
-        self.register_buffer('classifier_of_node', _long(classifier_of_node), False)
         self.register_buffer('child_node', _long(child_node), False)
-        self.register_buffer('is_output', torch.as_tensor(is_output), False)
         self.register_buffer('output_index', _long(output_index), False)
         self.register_buffer('output_nodes', _long(outputs), False)
         self.register_buffer('path_matrix', torch.as_tensor(path), False)
