@@ -82,7 +82,7 @@ def _short(line: str) -> str:
 
 
 def make_data(out: Path, seed: int, quick: bool) -> Path:
-    from mmhier.datasets.synthetic import DemoDataConfig, make_demo_data
+    from mmhier.demo import DemoDataConfig, make_demo_data
     data = out / 'data'
     counts = dict(num_city=12, num_vistas=16, num_gtsdb=16, num_val=4) if quick else {}
     config = DemoDataConfig(seed=seed, taxonomy=TAXONOMY, **counts)

@@ -13,7 +13,7 @@ counts, seed, sizes and class frequencies::
 ``--size HxW`` is the Cityscapes-like image size (2:1 by default); the
 Vistas-like images are 1.5-1.75 times as high with aspect ratios 4:3 to 16:9;
 ``--gtsdb-size HxW`` sets the GTSDB-like size (default 200x340, GTSDB's
-1360x800 scaled by 1/4). See :mod:`mmhier.datasets.synthetic.benchmark`.
+1360x800 scaled by 1/4). See :mod:`mmhier.demo.demo_data`.
 
 The same arguments give byte-identical files. Existing generated folders are
 not overwritten unless ``--overwrite`` is given (then they are replaced, so
@@ -31,9 +31,9 @@ import sys
 import time
 from typing import Optional, Sequence
 
-from mmhier.datasets.synthetic.benchmark import (PREVIEW_DIR, SUMMARY_FILE, DemoDataConfig,
+from mmhier.demo.demo_data import (PREVIEW_DIR, SUMMARY_FILE, DemoDataConfig,
                                                  make_demo_data)
-from mmhier.datasets.synthetic.labels import SyntheticDataError
+from mmhier.demo.labels import SyntheticDataError
 from mmhier.taxonomy import TaxonomyError
 
 

@@ -14,15 +14,15 @@ from PIL import Image
 import mmhier.datasets  # noqa: F401  (registers datasets and transforms)
 from mmhier.datasets import parse_gtsdb_annotations
 from mmhier.datasets.pseudo_masks import shape_mask
-from mmhier.datasets.synthetic import (PART, DemoDataConfig, SyntheticDataError,
+from mmhier.demo import (PART, DemoDataConfig, SyntheticDataError,
                                        largest_remainder, make_demo_data,
                                        part_label_table, plan_gtsdb_signs, sample_scene,
                                        sign_box_classes, sign_glyph)
-from mmhier.datasets.synthetic.camera import Billboard, Camera
-from mmhier.datasets.synthetic.canvas import Canvas
-from mmhier.datasets.synthetic.layout import CITY_STYLE
-from mmhier.datasets.synthetic.objects import Rider
-from mmhier.datasets.synthetic.signs import SIGN_SHAPES
+from mmhier.demo.camera import Billboard, Camera
+from mmhier.demo.canvas import Canvas
+from mmhier.demo.layout import CITY_STYLE
+from mmhier.demo.objects import Rider
+from mmhier.demo.signs import SIGN_SHAPES
 from mmhier.taxonomy import Taxonomy, load_taxonomy
 
 REPO = Path(__file__).resolve().parents[2]

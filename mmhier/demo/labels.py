@@ -18,7 +18,7 @@ from typing import Optional
 import numpy as np
 
 from mmhier.datasets.errors import DatasetError
-from mmhier.datasets.synthetic.signs import SIGN_SHAPES, SIGN_TYPES
+from mmhier.demo.signs import SIGN_SHAPES, SIGN_TYPES
 from mmhier.taxonomy import Taxonomy, UnknownNodeError
 
 UNLABELED = 'unlabeled'

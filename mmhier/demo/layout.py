@@ -20,12 +20,12 @@ from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from mmhier.datasets.synthetic.camera import Camera
-from mmhier.datasets.synthetic.objects import (Car, Pedestrian, Rider, SignPost,
+from mmhier.demo.camera import Camera
+from mmhier.demo.objects import (Car, Pedestrian, Rider, SignPost,
                                                StreetLamp, StreetObject, Tree)
-from mmhier.datasets.synthetic.scene import (Facade, LaneLine, Lighting, Scene, Sky,
+from mmhier.demo.scene import (Facade, LaneLine, Lighting, Scene, Sky,
                                              SkylineBlock, Street)
-from mmhier.datasets.synthetic.signs import SIGN_TYPES, SPEED_LIMITS
+from mmhier.demo.signs import SIGN_TYPES, SPEED_LIMITS
 
 Range = tuple[float, float]
 RIDER_KINDS = ('bicyclist', 'motorcyclist')

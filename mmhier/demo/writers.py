@@ -28,7 +28,7 @@ from typing import Sequence, Union
 import numpy as np
 from PIL import Image
 
-from mmhier.datasets.synthetic.labels import SyntheticDataError
+from mmhier.demo.labels import SyntheticDataError
 
 PathLike = Union[str, os.PathLike]
 #: A GTSDB box: ``(x1, y1, x2, y2, class_id)``, inclusive pixel coordinates.

@@ -14,22 +14,22 @@ Modules, from pixels up:
 - :mod:`.layout`: random scenes (:func:`sample_scene`, the three styles).
 - :mod:`.labels`: parts -> dataset label ids, palettes.
 - :mod:`.writers`: the three on-disk formats.
-- :mod:`.benchmark`: :func:`make_demo_data`, the whole benchmark
+- :mod:`.demo_data`: :func:`make_demo_data`, the whole benchmark
   (``tools/make_demo_data.py`` is its command line).
 """
-from mmhier.datasets.synthetic.benchmark import (DemoDataConfig, largest_remainder,
+from mmhier.demo.demo_data import (DemoDataConfig, largest_remainder,
                                                  make_demo_data, plan_gtsdb_signs)
-from mmhier.datasets.synthetic.camera import Camera
-from mmhier.datasets.synthetic.canvas import Canvas
-from mmhier.datasets.synthetic.labels import (PART, PARTS, SyntheticDataError, colourise,
+from mmhier.demo.camera import Camera
+from mmhier.demo.canvas import Canvas
+from mmhier.demo.labels import (PART, PARTS, SyntheticDataError, colourise,
                                               dataset_palette, part_label_table,
                                               sign_box_classes)
-from mmhier.datasets.synthetic.layout import (CITY_STYLE, GTSDB_STYLE, VISTAS_STYLE,
+from mmhier.demo.layout import (CITY_STYLE, GTSDB_STYLE, VISTAS_STYLE,
                                               SceneStyle, sample_scene)
-from mmhier.datasets.synthetic.objects import SignInstance
-from mmhier.datasets.synthetic.scene import Rendering, Scene, render_scene
-from mmhier.datasets.synthetic.signs import SIGN_SHAPES, SIGN_TYPES, sign_glyph
-from mmhier.datasets.synthetic.writers import (CityscapesWriter, GTSDBWriter, VistasWriter,
+from mmhier.demo.objects import SignInstance
+from mmhier.demo.scene import Rendering, Scene, render_scene
+from mmhier.demo.signs import SIGN_SHAPES, SIGN_TYPES, sign_glyph
+from mmhier.demo.writers import (CityscapesWriter, GTSDBWriter, VistasWriter,
                                                write_palette_png, write_ppm)
 
 __all__ = [

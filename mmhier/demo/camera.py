@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mmhier.datasets.synthetic.canvas import Point
+from mmhier.demo.canvas import Point
 
 #: Nearest depth anything is projected at (avoids exploding coordinates).
 MIN_DEPTH = 0.5

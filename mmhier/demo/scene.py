@@ -2,9 +2,9 @@
 
 A :class:`Scene` is plain data: a camera, the sky, the street (road, lanes,
 markings, sidewalks), building facades along both sides, far buildings at
-the end of the street, objects (:mod:`mmhier.datasets.synthetic.objects`)
+the end of the street, objects (:mod:`mmhier.demo.objects`)
 and the lighting. All random choices live in the scene (made by
-:mod:`mmhier.datasets.synthetic.layout`); :func:`render_scene` is a pure
+:mod:`mmhier.demo.layout`); :func:`render_scene` is a pure
 function of it (textures come from ``Scene.texture_seed``).
 
 Rendering order (painter's algorithm): sky gradient with clouds; the ground
@@ -23,10 +23,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from mmhier.datasets.synthetic.camera import Camera
-from mmhier.datasets.synthetic.canvas import Canvas, smooth_noise
-from mmhier.datasets.synthetic.labels import PART
-from mmhier.datasets.synthetic.objects import (SignInstance, SignPost, StreetObject,
+from mmhier.demo.camera import Camera
+from mmhier.demo.canvas import Canvas, smooth_noise
+from mmhier.demo.labels import PART
+from mmhier.demo.objects import (SignInstance, SignPost, StreetObject,
                                                draw_object)
 
 RGB = tuple[float, float, float]
@@ -216,7 +216,7 @@ class Rendering(NamedTuple):
     Attributes:
         image: ``(H, W, 3)`` uint8 RGB.
         parts: ``(H, W)`` uint8 part codes
-            (:data:`~mmhier.datasets.synthetic.labels.PARTS`).
+            (:data:`~mmhier.demo.labels.PARTS`).
         signs: The drawn signs, in drawing order.
     """
 

@@ -11,7 +11,7 @@ datasets in their real on-disk formats, labelled per a taxonomy (default
     OUT_DIR/previews/      image | colourised label, if asked for
 
 The folder names are the taxonomy's dataset keys. Label ids come from the
-taxonomy (:func:`~mmhier.datasets.synthetic.labels.part_label_table`): the
+taxonomy (:func:`~mmhier.demo.labels.part_label_table`): the
 Cityscapes-like set labels lane markings as road (-> ``driveable``), both
 rider kinds as ``rider`` and sign fronts and backs as ``traffic sign``; the
 Vistas-like set labels lane marking, bicyclist / motorcyclist and sign back /
@@ -40,14 +40,14 @@ from PIL import Image
 
 from mmhier.datasets.gtsdb import GTSDB_SPLITS
 from mmhier.datasets.pseudo_masks import rasterize_shapes
-from mmhier.datasets.synthetic.labels import (SyntheticDataError, colourise,
+from mmhier.demo.labels import (SyntheticDataError, colourise,
                                               dataset_palette, part_label_table,
                                               sign_box_classes)
-from mmhier.datasets.synthetic.layout import (CITY_STYLE, GTSDB_STYLE, RIDER_KINDS,
+from mmhier.demo.layout import (CITY_STYLE, GTSDB_STYLE, RIDER_KINDS,
                                               VISTAS_STYLE, sample_scene)
-from mmhier.datasets.synthetic.scene import render_scene
-from mmhier.datasets.synthetic.signs import SIGN_SHAPES, SIGN_TYPES
-from mmhier.datasets.synthetic.writers import CityscapesWriter, GTSDBWriter, VistasWriter
+from mmhier.demo.scene import render_scene
+from mmhier.demo.signs import SIGN_SHAPES, SIGN_TYPES
+from mmhier.demo.writers import CityscapesWriter, GTSDBWriter, VistasWriter
 from mmhier.taxonomy import Taxonomy, load_taxonomy
 
 Size = tuple[int, int]
@@ -360,7 +360,7 @@ def make_demo_data(out_dir: Union[str, os.PathLike],
             dataset_key=config.gtsdb_key, splits=['train', 'test']),
             'splits': _gtsdb_set(out_dir, config, taxonomy, progress)},
     }
-    summary = {'generator': 'mmhier.datasets.synthetic', 'seed': config.seed,
+    summary = {'generator': 'mmhier.demo', 'seed': config.seed,
                'taxonomy': config.taxonomy, 'config': asdict(config), 'sets': sets}
     with open(osp.join(out_dir, SUMMARY_FILE), 'w', encoding='utf-8') as f:
         json.dump(summary, f, indent=2)

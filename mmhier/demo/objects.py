@@ -1,14 +1,14 @@
 """Things standing in the street: trees, lamps, sign posts, cars, people, riders.
 
 Each object is a frozen dataclass holding all its random choices (sizes,
-colours), made by :mod:`mmhier.datasets.synthetic.layout`; drawing is
+colours), made by :mod:`mmhier.demo.layout`; drawing is
 deterministic. ``draw(canvas, camera)`` paints colour and part label through
-the same masks (:class:`~mmhier.datasets.synthetic.canvas.Canvas`) and
+the same masks (:class:`~mmhier.demo.canvas.Canvas`) and
 returns a :class:`SignInstance` for sign posts, ``None`` otherwise. Objects
 are drawn far to near (painter's algorithm) by ``depth``.
 
 Cars are projected 3-D boxes; people, riders, trees and poles are drawn on a
-:class:`~mmhier.datasets.synthetic.camera.Billboard` facing the camera.
+:class:`~mmhier.demo.camera.Billboard` facing the camera.
 Riders are seen from the side so that the two kinds differ visibly: a
 bicyclist sits on a thin frame between two open, thin-tyred wheels; a
 motorcyclist sits upright with a helmet on a bulky dark body between two solid
@@ -20,10 +20,10 @@ import math
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from mmhier.datasets.synthetic.camera import Billboard, Camera
-from mmhier.datasets.synthetic.canvas import Canvas, Point
-from mmhier.datasets.synthetic.labels import PART
-from mmhier.datasets.synthetic.signs import sign_box_size, sign_glyph
+from mmhier.demo.camera import Billboard, Camera
+from mmhier.demo.canvas import Canvas, Point
+from mmhier.demo.labels import PART
+from mmhier.demo.signs import sign_box_size, sign_glyph
 
 RGB = tuple[float, float, float]
 GROUND_PARTS = (PART['road'], PART['lane marking'], PART['sidewalk'], PART['vegetation'])
@@ -40,7 +40,7 @@ class SignInstance:
     """A sign drawn into a scene.
 
     Attributes:
-        kind: Sign type (a :data:`~mmhier.datasets.synthetic.signs.SIGN_TYPES` name).
+        kind: Sign type (a :data:`~mmhier.demo.signs.SIGN_TYPES` name).
         front: The front face is visible (else the back).
         box: ``(x1, y1, x2, y2)`` inclusive pixel coordinates of the sign's
             box (its outline is the sign's shape inscribed in it); may reach
@@ -413,7 +413,7 @@ class Rider:
         canvas.ellipse(vx, vy, 0.06 * s, 0.05 * s, (20.0, 20.0, 26.0), part)  # visor
 
 
-#: Anything :func:`~mmhier.datasets.synthetic.scene.render_scene` can draw.
+#: Anything :func:`~mmhier.demo.scene.render_scene` can draw.
 StreetObject = Tree | StreetLamp | SignPost | Car | Pedestrian | Rider
 
 
