@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
-import re
+import os.path as osp
 from collections import defaultdict
 from typing import Any, Mapping, Optional, Sequence, Union
 
@@ -20,17 +20,12 @@ from mmhier.evaluation.projections import (classifier_confusions, dataset_confus
                                            level_confusion, level_nodes)
 from mmhier.evaluation.report import (log_report, percent, rounded, scores_entry,
                                       write_json)
-from mmhier.structures import decode_labels
+from mmhier.structures import classifier_log_names, decode_labels, save_node_map
 from mmhier.taxonomy import Taxonomy, UnknownDatasetError, load_taxonomy
 from mmhier.taxonomy.spec import did_you_mean
 
 #: Summary scores reported per dataset and per level.
 SUMMARY_KEYS = ('aAcc', 'mIoU', 'mPA')
-
-
-def _metric_name(name: str) -> str:
-    """A node name as a metric-key part: non-alphanumeric runs become ``_``."""
-    return re.sub(r'[^0-9A-Za-z]+', '_', name).strip('_') or 'node'
 
 
 def _to_numpy(value: Any) -> np.ndarray:
@@ -78,8 +73,13 @@ class HierarchicalIoUMetric(BaseMetric):
     Keys ``classifier/<node>/acc`` (pixel accuracy), ``/mIoU``, ``/mPA``
     over ``j``'s children, and ``/routing``: the share of gt pixels below
     ``j`` whose prediction reached ``j`` (at or below it). ``<node>`` is the
-    node name with non-alphanumeric runs replaced by ``_``
-    (``traffic sign front`` -> ``traffic_sign_front``).
+    classifier's log name (:mod:`mmhier.structures.log_names`, the same as in
+    the loss's ``loss_<node>``: ``Traffic Sign (Front)`` ->
+    ``traffic_sign_front``).
+
+    Every key starts with the metric's prefix, ``hier/`` by default
+    (``hier/city_like/mIoU``), so it can sit beside mmseg's ``IoUMetric`` in
+    one evaluator.
 
     Scores follow mmseg's ``IoUMetric``: percentages rounded to 2 decimals;
     per-class IoU is ``nan`` only where a class is neither in the gt nor
@@ -113,9 +113,18 @@ class HierarchicalIoUMetric(BaseMetric):
             GTSDB); ``False`` ignores them.
         output_file: Write the full report (per-class scores and confusion
             matrices included) to this JSON file; ``None``: do not write.
+        output_dir: Write every prediction as a node-id PNG (16 bit,
+            :func:`~mmhier.structures.save_node_map`) to
+            ``<output_dir>/<dataset_key>/<image stem>.png`` (what mmseg's
+            ``tools/test.py --out DIR`` asks for).
+        format_only: Only write the predictions to ``output_dir``; compute no
+            scores (test sets without labels). Needs ``output_dir``.
+        keep_results: Accepted for mmseg's ``tools/test.py --out``, which
+            sets it; node maps are always kept.
         collect_device: ``'cpu'`` or ``'gpu'``, for collecting results
             across ranks.
-        prefix: Prefix of the metric keys (``'<prefix>/city_like/mIoU'``).
+        prefix: Prefix of the metric keys (``'<prefix>/city_like/mIoU'``);
+            default ``'hier'``.
         collect_dir: Temporary directory for collecting on ``'cpu'``.
 
     Raises:
@@ -141,7 +150,7 @@ class HierarchicalIoUMetric(BaseMetric):
         ...                      output_file='work_dirs/run/hierarchical.json')
     """
 
-    default_prefix: Optional[str] = None
+    default_prefix: Optional[str] = 'hier'
 
     def __init__(self,
                  taxonomy: Union[str, os.PathLike, Taxonomy],
@@ -151,6 +160,9 @@ class HierarchicalIoUMetric(BaseMetric):
                  classifiers: Union[bool, Sequence[str]] = True,
                  count_box_labels: bool = True,
                  output_file: Optional[Union[str, os.PathLike]] = None,
+                 output_dir: Optional[Union[str, os.PathLike]] = None,
+                 format_only: bool = False,
+                 keep_results: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
@@ -188,6 +200,13 @@ class HierarchicalIoUMetric(BaseMetric):
         self._classifier_keys = self._unique_keys()
         self.count_box_labels = bool(count_box_labels)
         self.output_file = None if output_file is None else os.fspath(output_file)
+        self.output_dir = None if output_dir is None else os.fspath(output_dir)
+        self.format_only = bool(format_only)
+        if self.format_only and self.output_dir is None:
+            raise EvaluationError('HierarchicalIoUMetric(format_only=True) writes the '
+                                  'predictions only, so it needs output_dir=...')
+        if self.output_dir is not None:
+            os.makedirs(self.output_dir, exist_ok=True)
 
     # ------------------------------------------------------------- set-up
     def _evaluated_classes(self, key: str, names: Optional[Sequence[str]]
@@ -216,13 +235,9 @@ class HierarchicalIoUMetric(BaseMetric):
         return [c.id for c in chosen], [c.name for c in chosen]
 
     def _unique_keys(self) -> dict[str, str]:
-        """Metric-key part of each reported classifier, unique."""
-        keys = {c.node: _metric_name(c.node) for c in self.classifiers}
-        counts = defaultdict(int)
-        for part in keys.values():
-            counts[part] += 1
-        return {c.node: keys[c.node] if counts[keys[c.node]] == 1
-                else f'{keys[c.node]}_{c.node_index}' for c in self.classifiers}
+        """Metric-key part of each reported classifier (its log name)."""
+        names = classifier_log_names(self.taxonomy)
+        return {c.node: names[c.index] for c in self.classifiers}
 
     # ------------------------------------------------------------ process
     def process(self, data_batch: Any, data_samples: Sequence[Mapping]) -> None:
@@ -242,7 +257,19 @@ class HierarchicalIoUMetric(BaseMetric):
                 holds values that are no node ids.
         """
         for sample in data_samples:
-            self.results.append(self._count(sample))
+            if self.output_dir is not None:
+                self._write_prediction(sample)
+            if not self.format_only:
+                self.results.append(self._count(sample))
+
+    def _write_prediction(self, sample: Mapping) -> None:
+        """Save one sample's predicted node ids under :attr:`output_dir`."""
+        where = sample.get('img_path') or sample.get('seg_map_path') or 'sample'
+        pred = self._field(sample, 'pred_sem_seg', where)
+        stem = osp.splitext(osp.basename(str(where)))[0]
+        key = str(sample.get('dataset_key') or 'unknown_dataset')
+        save_node_map(osp.join(self.output_dir, key, f'{stem}.png'),
+                      pred.reshape(pred.shape[-2:]))
 
     def _count(self, sample: Mapping) -> tuple[str, np.ndarray, np.ndarray]:
         tax, num_nodes = self.taxonomy, self.taxonomy.num_nodes
@@ -309,6 +336,10 @@ class HierarchicalIoUMetric(BaseMetric):
         Returns:
             Flat dict of percentages (see the class docstring for the keys).
         """
+        if self.format_only:
+            print_log(f'HierarchicalIoUMetric: format_only, node maps written to '
+                      f'{self.output_dir}', logger='current')
+            return {}
         tax, num_nodes = self.taxonomy, self.taxonomy.num_nodes
         grouped: dict[str, tuple[list, list]] = defaultdict(lambda: ([], []))
         for key, codes, counts in results:
@@ -351,7 +382,8 @@ class HierarchicalIoUMetric(BaseMetric):
             report['classifiers'][classifier.node] = entry
             metrics.update({f"classifier/{entry['key']}/{m}": rounded(entry[m])
                             for m in ('acc', 'mIoU', 'mPA', 'routing')})
-        report['metrics'] = metrics
+        report['metrics'] = {f'{self.prefix}/{k}' if self.prefix else k: v
+                             for k, v in metrics.items()}
         log_report(report, logger='current')
         if self.output_file is not None:
             write_json(self.output_file, report)

@@ -77,7 +77,9 @@ def evaluate(samples, **kwargs):
 
 
 def check(metrics, expected):
+    """``expected`` keys without the metric's default ``hier/`` prefix."""
     for key, value in expected.items():
+        key = key if key.startswith('hier/') else f'hier/{key}'
         if math.isnan(value):
             assert math.isnan(metrics[key]), key
         else:
@@ -171,7 +173,7 @@ def test_flat_predictions_map_up_or_count_wrong():
                        levels=False, classifiers=False)
     check(metrics, {'city_like/aAcc': 100.0, 'vistas_like/aAcc': 50.0,
                     'vistas_like/mIoU': 50.0})
-    assert set(metrics) == {f'{k}/{m}' for k in ('city_like', 'vistas_like')
+    assert set(metrics) == {f'hier/{k}/{m}' for k in ('city_like', 'vistas_like')
                             for m in ('aAcc', 'mIoU', 'mPA')}
 
 
@@ -192,9 +194,9 @@ def test_class_subsets(tmp_path):
 def test_datasets_restrict_every_view():
     metrics = evaluate(all_samples(), datasets='vistas_like', levels=[1, 3],
                        classifiers='rider')
-    assert {k.split('/')[0] for k in metrics} == {'vistas_like', 'level1', 'level3',
+    assert {k.split('/')[1] for k in metrics} == {'vistas_like', 'level1', 'level3',
                                                   'classifier'}
-    assert {k.split('/')[1] for k in metrics if k.startswith('classifier')} == {'rider'}
+    assert {k.split('/')[2] for k in metrics if k.startswith('hier/classifier')} == {'rider'}
     assert not any(k.startswith(('city_like', 'gtsdb_like')) for k in metrics)
     # level 1 from B alone: all six pixels right
     check(metrics, {'vistas_like/mIoU': 30.0, 'level1/aAcc': 100.0, 'level3/aAcc': NAN})
@@ -298,16 +300,16 @@ def test_bad_arguments():
 # ------------------------------------------------------------- integration
 def test_registry_and_evaluator():
     register_all_modules(init_default_scope=True)
-    cfg = dict(type='HierarchicalIoUMetric', taxonomy=str(TINY), prefix='hier')
+    cfg = dict(type='HierarchicalIoUMetric', taxonomy=str(TINY), prefix='val')
     assert isinstance(METRICS.build(cfg), HierarchicalIoUMetric)
     evaluator = Evaluator([cfg])
     evaluator.process(data_samples=[element('city_like', GT_A, PRED_A),
                                     element('vistas_like', GT_B, PRED_B)])
     evaluator.process(data_samples=[element('gtsdb_like', GT_C, PRED_C)])
     metrics = evaluator.evaluate(3)
-    check(metrics, {'hier/city_like/mIoU': 75.0, 'hier/gtsdb_like/mPA': 33.33,
-                    'hier/level1/aAcc': 93.75,
-                    'hier/classifier/traffic_sign_front/routing': 80.0})
+    expected = {'city_like/mIoU': 75.0, 'gtsdb_like/mPA': 33.33, 'level1/aAcc': 93.75,
+                'classifier/traffic_sign_front/routing': 80.0}
+    assert {k: metrics[f'val/{k}'] for k in expected} == expected
     assert HierarchicalIoUMetric(taxonomy=load_taxonomy(TINY)).taxonomy \
         is load_taxonomy(TINY)
 
@@ -336,6 +338,35 @@ def test_end_to_end_with_taxonomy_encoder_decoder():
     evaluator = Evaluator([dict(type='HierarchicalIoUMetric', taxonomy=str(TINY))])
     evaluator.process(data_samples=outputs)
     metrics = evaluator.evaluate(1)
-    assert 0.0 <= metrics['vistas_like/aAcc'] <= 100.0
-    assert metrics['classifier/root/routing'] == 100.0
-    assert 0.0 <= metrics['level2/aAcc'] <= 100.0
+    assert 0.0 <= metrics['hier/vistas_like/aAcc'] <= 100.0
+    assert metrics['hier/classifier/root/routing'] == 100.0
+    assert 0.0 <= metrics['hier/level2/aAcc'] <= 100.0
+
+
+# ------------------------------------------------- mmseg test.py --out
+def test_output_dir_writes_node_maps_per_dataset(tmp_path):
+    out = tmp_path / 'preds'
+    metrics = evaluate(all_samples(), output_dir=str(out), keep_results=True)
+    assert metrics['hier/city_like/mIoU'] == 75.0  # scores still computed
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob('*.png'))
+    assert written == ['city_like/a.png', 'gtsdb_like/c.png', 'vistas_like/b.png']
+    from mmhier.structures import load_node_map
+    np.testing.assert_array_equal(load_node_map(out / 'gtsdb_like' / 'c.png'), PRED_C)
+
+
+def test_format_only_writes_without_gt(tmp_path):
+    element_b = SegDataSample(metainfo=dict(dataset_key='vistas_like', img_path='x/b.jpg'))
+    element_b.pred_sem_seg = PixelData(data=torch.tensor(PRED_B)[None])  # no gt at all
+    metric = HierarchicalIoUMetric(taxonomy=TINY, output_dir=str(tmp_path),
+                                   format_only=True)
+    metric.process({}, [element_b.to_dict()])
+    assert metric.evaluate(1) == {}
+    from mmhier.structures import load_node_map
+    np.testing.assert_array_equal(load_node_map(tmp_path / 'vistas_like' / 'b.png'),
+                                  PRED_B)
+
+
+def test_format_only_needs_output_dir():
+    from mmhier.evaluation import EvaluationError
+    with pytest.raises(EvaluationError, match='output_dir'):
+        HierarchicalIoUMetric(taxonomy=TINY, format_only=True)
