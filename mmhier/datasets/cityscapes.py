@@ -62,9 +62,10 @@ class CityscapesTaxonomyDataset(TaxonomySegDataset):
         >>> from mmseg.registry import DATASETS
         >>> ds = DATASETS.build(dict(
         ...     type='CityscapesTaxonomyDataset', data_root='data/cityscapes',
-        ...     split='val', pipeline=[dict(type='LoadImageFromFile'),
-        ...                            dict(type='LoadTaxonomyAnnotations'),
-        ...                            dict(type='PackSegInputs')]))
+        ...     split='val',
+        ...     pipeline=[dict(type='LoadCheckedImageFromFile'),
+        ...               dict(type='LoadTaxonomyAnnotations'),
+        ...               dict(type='PackSegInputs')]))
     """
 
     def __init__(self, data_root: Optional[str] = None, split: str = 'train',

@@ -2,6 +2,12 @@
 
 Each message names the file (and line, id or box) and says how to fix it.
 """
+from __future__ import annotations
+
+from typing import Sequence
+
+#: How many further problems an :class:`AnnotationError` message lists.
+MAX_LISTED_PROBLEMS = 20
 
 
 class DatasetError(Exception):
@@ -13,7 +19,18 @@ class MissingDataError(DatasetError, FileNotFoundError):
 
 
 class CorruptFileError(DatasetError):
-    """An image or label file cannot be decoded."""
+    """An image or label file cannot be decoded (empty, truncated, not an
+    image)."""
+
+
+class LabelFormatError(CorruptFileError):
+    """A label image decodes, but not as the dataset's id images: several
+    channels (a colour visualisation), a wider bit depth than the dataset's
+    encoding, non-integer values or lossy (JPEG) compression."""
+
+
+class LabelSizeError(DatasetError):
+    """A label image's size differs from its photo's."""
 
 
 class LabelIdOutOfRangeError(DatasetError):
@@ -23,12 +40,31 @@ class LabelIdOutOfRangeError(DatasetError):
 class AnnotationError(DatasetError):
     """A line of an annotation file (e.g. GTSDB ``gt.txt``) is invalid.
 
+    The message starts with ``<path>:<line>: <reason>`` of the first problem
+    and lists further problems (up to :data:`MAX_LISTED_PROBLEMS`) one per
+    line in the same form.
+
     Args:
         path: The annotation file.
-        line: 1-based line number.
+        line: 1-based line number (of the first problem).
         reason: What is wrong and how to fix it.
+        more: Further problems, ``(line, reason)`` each.
+
+    Attributes:
+        problems: All problems, ``(line, reason)`` each, the first one first.
     """
 
-    def __init__(self, path: str, line: int, reason: str):
+    def __init__(self, path: str, line: int, reason: str,
+                 more: Sequence[tuple[int, str]] = ()):
         self.path, self.line, self.reason = path, line, reason
-        super().__init__(f'{path}:{line}: {reason}')
+        self.problems = [(line, reason), *more]
+        message = f'{path}:{line}: {reason}'
+        if more:
+            listed = [f'\n  {path}:{n}: {text}' for n, text in more[:MAX_LISTED_PROBLEMS]]
+            rest = len(more) - len(listed)
+            message += (f'\n{len(more)} more problem(s) in {path}:' + ''.join(listed)
+                        + (f'\n  ... and {rest} more' if rest else ''))
+        super().__init__(message)
+
+    def __reduce__(self):
+        return type(self), (self.path, self.line, self.reason, self.problems[1:])

@@ -48,9 +48,10 @@ class MapillaryVistasTaxonomyDataset(TaxonomySegDataset):
         >>> from mmseg.registry import DATASETS
         >>> ds = DATASETS.build(dict(
         ...     type='MapillaryVistasTaxonomyDataset', data_root='data/vistas',
-        ...     split='validation', pipeline=[dict(type='LoadImageFromFile'),
-        ...                                   dict(type='LoadTaxonomyAnnotations'),
-        ...                                   dict(type='PackSegInputs')]))
+        ...     split='validation',
+        ...     pipeline=[dict(type='LoadCheckedImageFromFile'),
+        ...               dict(type='LoadTaxonomyAnnotations'),
+        ...               dict(type='PackSegInputs')]))
     """
 
     def __init__(self, data_root: Optional[str] = None, split: str = 'training',

@@ -7,6 +7,7 @@ from typing import Any, Union
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from mmhier.datasets.transforms.image_loading import diagnose_plain_image_loaders
 from mmhier.taxonomy import Taxonomy, load_taxonomy
 
 
@@ -26,6 +27,14 @@ class TaxonomySegDataset(BaseSegDataset):
     (``'pixel'`` or ``'box'``), ``taxonomy`` (the file) and
     ``dataset_classes`` (the dataset's own class names by label id).
 
+    A plain ``LoadImageFromFile`` in the pipeline is wrapped (see
+    :func:`~mmhier.datasets.transforms.image_loading.diagnose_plain_image_loaders`):
+    it runs unchanged, but a missing or broken image raises
+    :class:`MissingDataError` / :class:`CorruptFileError` naming the file
+    instead of mmcv's ``AssertionError`` or ``cv2.error``.
+    ``LoadCheckedImageFromFile`` (the shipped configs) also reports truncated
+    files that a decoder would fill in.
+
     Args:
         taxonomy: Taxonomy YAML path (or a loaded :class:`Taxonomy`).
         dataset_key: The dataset's key in the taxonomy file.
@@ -43,6 +52,7 @@ class TaxonomySegDataset(BaseSegDataset):
         metainfo = dict(kwargs.pop('metainfo', None) or {})
         metainfo.setdefault('classes', self.taxonomy.nodes)
         super().__init__(metainfo=metainfo, **kwargs)
+        self.pipeline.transforms = diagnose_plain_image_loaders(self.pipeline.transforms)
         # Set after loading: mmengine would try to read string values as files.
         self._metainfo.update(dataset_key=dataset_key, annotation=spec.annotation,
                               taxonomy=self.taxonomy.source,

@@ -10,8 +10,9 @@ from mmseg.registry import TRANSFORMS
 from PIL import Image
 
 import mmhier.datasets.transforms.loading as loading
-from mmhier.datasets.errors import (CorruptFileError, DatasetError,
-                                    LabelIdOutOfRangeError, MissingDataError)
+from mmhier.datasets.errors import (CorruptFileError, DatasetError, LabelFormatError,
+                                    LabelIdOutOfRangeError, LabelSizeError,
+                                    MissingDataError)
 from mmhier.taxonomy import Taxonomy, load_taxonomy
 
 FIXTURES = Path(__file__).resolve().parents[1] / 'data' / 'fixtures'
@@ -213,3 +214,95 @@ def test_needs_taxonomy_and_key():
 def test_reduce_zero_label_is_refused():
     with pytest.raises(ValueError, match=r'mark id 0 as \{ignore: true\}'):
         load(CITY_GT / 'frankfurt_000000_000294_gtFine_labelIds.png', reduce_zero_label=True)
+
+
+# ------------------------------------------------- label files of the wrong kind
+def test_truncated_label_png_is_reported_even_if_pillow_would_fill_it(tmp_path, monkeypatch):
+    from PIL import ImageFile
+    monkeypatch.setattr(ImageFile, 'LOAD_TRUNCATED_IMAGES', True)
+    content = (CITY_GT / 'frankfurt_000000_000294_gtFine_labelIds.png').read_bytes()
+    path = tmp_path / 'half_gtFine_labelIds.png'
+    path.write_bytes(content[:len(content) // 2])
+    assert np.asarray(Image.open(path)).shape == (128, 256)      # Pillow alone: no error
+    with pytest.raises(CorruptFileError, match=r'half_gtFine_labelIds.png: cannot decode the '
+                                               r'label image: the file is truncated'):
+        load(path)
+
+
+@pytest.mark.parametrize('mode,channels', [('RGB', 3), ('RGBA', 4), ('LA', 2)])
+def test_multi_channel_labels_name_the_mode(tmp_path, mode, channels):
+    path = tmp_path / 'colour.png'
+    Image.new(mode, (6, 4)).save(path)
+    with pytest.raises(LabelFormatError) as info:
+        load(path)
+    message = str(info.value)
+    assert message.startswith(f'{path}: label image has shape (4, 6, {channels}); expected '
+                              'one channel')
+    assert f'Pillow mode {mode}' in message and 'palette PNGs' in message
+
+
+def test_rgb_copy_of_a_vistas_palette_label(tmp_path):
+    # The real Vistas label converted to RGB (colours instead of palette indices)
+    label = FIXTURES / 'mapillary' / 'validation' / 'v1.2' / 'labels' / \
+        '__CRyFzoDOXn6unQ6a3DnQ.png'
+    assert Image.open(label).mode == 'P'
+    path = tmp_path / 'rgb.png'
+    Image.open(label).convert('RGB').save(path)
+    with pytest.raises(LabelFormatError, match='rgb.png: .*Mapillary Vistas v1.2/labels'):
+        load(path, key='mapillary_vistas')
+    assert load(label, key='mapillary_vistas')['gt_seg_map'].shape == (100, 100)
+
+
+def test_jpeg_label_is_refused(tmp_path):
+    path = tmp_path / 'label.jpg'
+    Image.fromarray(np.full((8, 8), 7, np.uint8)).save(path, quality=100)
+    with pytest.raises(LabelFormatError, match='label.jpg: label image is a JPEG'):
+        load(path)
+
+
+def test_float_label_is_refused(tmp_path):
+    path = tmp_path / 'label.tif'
+    Image.fromarray(np.full((3, 3), 7.0, np.float32)).save(path)
+    with pytest.raises(LabelFormatError, match=r'label.tif: label image holds float32 values '
+                                               r'\(Pillow mode F\)'):
+        load(path)
+
+
+def test_16bit_label_for_an_8bit_dataset_is_refused_even_in_range(tmp_path):
+    path = write_png(tmp_path / 'x_gtFine_labelIds.png', np.full((4, 4), 7, np.uint16))
+    assert Image.open(path).mode == 'I;16'
+    with pytest.raises(LabelFormatError) as info:
+        load(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: label image is 16-bit but dataset 'cityscapes'")
+    assert 'encoding uint8' in message and 'instanceIds' in message
+
+
+def test_8bit_label_for_a_16bit_dataset_is_fine(tmp_path):
+    tax = big_taxonomy()
+    path = write_png(tmp_path / 'l.png', np.array([[1, 0]], np.uint8))
+    assert load(path, key='big', taxonomy=tax)['gt_seg_map'].tolist() == \
+        [[tax.index('g0l0'), -1]]
+
+
+def test_label_size_mismatch_is_a_label_size_error(tmp_path):
+    path = write_png(tmp_path / 'small.png', np.full((10, 20), 7, np.uint8))
+    with pytest.raises(LabelSizeError, match='small.png: label image is 20x10'):
+        load(path, img_path='a.jpg', ori_shape=(128, 256))
+
+
+@pytest.mark.parametrize('content,says', [
+    (b'GIF89a', 'cannot decode the label image'),
+    (b'id,class\n1,road\n', 'it is text, not an image'),
+    (b'version https://git-lfs.github.com/spec/v1\n', 'Git LFS pointer')])
+def test_undecodable_label_files(tmp_path, content, says):
+    path = tmp_path / 'l.png'
+    path.write_bytes(content)
+    with pytest.raises(CorruptFileError, match=f'^{path}: ') as info:
+        load(path)
+    assert says in str(info.value)
+
+
+def test_label_path_is_a_folder(tmp_path):
+    with pytest.raises(MissingDataError, match=f'{tmp_path}: is a folder, not a file'):
+        load(tmp_path)

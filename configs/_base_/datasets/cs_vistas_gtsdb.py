@@ -17,7 +17,7 @@ crop_flip = [
     dict(type='RandomFlip', prob=0.5),
 ]
 pixel_train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadCheckedImageFromFile'),
     dict(type='LoadTaxonomyAnnotations'),
     downscale,
     *crop_flip,
@@ -25,7 +25,7 @@ pixel_train_pipeline = [
     dict(type='PackTaxonomySegInputs'),
 ]
 box_train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadCheckedImageFromFile'),
     dict(type='BoxesToPseudoMask', shape_mode='shape'),
     downscale,
     dict(type='RandomCrop', crop_size=crop_size, ignore_index=ignore),
@@ -35,13 +35,13 @@ box_train_pipeline = [
     dict(type='PackTaxonomySegInputs'),
 ]
 pixel_test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadCheckedImageFromFile'),
     downscale,
     dict(type='LoadTaxonomyAnnotations'),  # after Resize: evaluated at full size
     dict(type='PackTaxonomySegInputs'),
 ]
 box_test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadCheckedImageFromFile'),
     dict(type='BoxesToPseudoMask', shape_mode='shape'),
     dict(type='PackTaxonomySegInputs'),
 ]

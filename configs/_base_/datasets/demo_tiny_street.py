@@ -7,7 +7,7 @@ demo_root = '{{$DEMO_DATA_ROOT:work_dirs/demo/data}}'
 crop_size = (128, 256)
 ignore = -1
 pixel_train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadCheckedImageFromFile'),
     dict(type='LoadTaxonomyAnnotations'),
     dict(type='RandomResize', scale=(256, 128), ratio_range=(0.75, 1.25), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75, ignore_index=ignore),
@@ -16,7 +16,7 @@ pixel_train_pipeline = [
     dict(type='PackTaxonomySegInputs'),
 ]
 box_train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadCheckedImageFromFile'),
     dict(type='BoxesToPseudoMask', shape_mode='shape'),
     dict(type='RandomResize', scale=(340, 200), ratio_range=(0.75, 1.25), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, ignore_index=ignore),
@@ -26,16 +26,17 @@ box_train_pipeline = [
     dict(type='PackTaxonomySegInputs'),
 ]
 pixel_test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadCheckedImageFromFile'),
     dict(type='LoadTaxonomyAnnotations'),
     dict(type='PackTaxonomySegInputs'),
 ]
 box_test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadCheckedImageFromFile'),
     dict(type='BoxesToPseudoMask', shape_mode='shape'),
     dict(type='PackTaxonomySegInputs'),
 ]
-test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackTaxonomySegInputs')]
+test_pipeline = [dict(type='LoadCheckedImageFromFile'),
+                 dict(type='PackTaxonomySegInputs')]
 city_train = dict(type='CityscapesTaxonomyDataset', taxonomy=taxonomy,
                   dataset_key='city_like', data_root=demo_root + '/city_like',
                   split='train', pipeline=pixel_train_pipeline)

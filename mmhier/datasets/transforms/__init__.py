@@ -2,7 +2,8 @@
 from mmhier.datasets.transforms.box_pseudo_masks import BoxesToPseudoMask
 from mmhier.datasets.transforms.flip_class_swap import SwapFlippedClasses
 from mmhier.datasets.transforms.formatting import PackTaxonomySegInputs
+from mmhier.datasets.transforms.image_loading import LoadCheckedImageFromFile
 from mmhier.datasets.transforms.loading import LoadTaxonomyAnnotations
 
-__all__ = ['BoxesToPseudoMask', 'LoadTaxonomyAnnotations', 'PackTaxonomySegInputs',
-           'SwapFlippedClasses']
+__all__ = ['BoxesToPseudoMask', 'LoadCheckedImageFromFile', 'LoadTaxonomyAnnotations',
+           'PackTaxonomySegInputs', 'SwapFlippedClasses']

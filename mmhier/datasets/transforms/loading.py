@@ -7,28 +7,29 @@ and turns it, with one table lookup, into the int32 label map of
 """
 from __future__ import annotations
 
+import io
 import os
 from typing import NamedTuple, Optional, Union
 
-import mmcv
-import mmengine.fileio as fileio
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 from PIL import Image
 
-from mmhier.datasets.errors import (CorruptFileError, DatasetError,
-                                    LabelIdOutOfRangeError, MissingDataError)
+from mmhier.datasets.errors import (CorruptFileError, LabelFormatError,
+                                    LabelIdOutOfRangeError, LabelSizeError)
+from mmhier.datasets.image_io import (RESTORE_HINT, check_complete, decoder_problem,
+                                      read_file_bytes)
 from mmhier.structures.label_encoding import encode_labels
 from mmhier.taxonomy import Taxonomy, load_taxonomy
 from mmhier.datasets.transforms.taxonomy_source import taxonomy_and_key
 
 TaxonomyRef = Union[str, os.PathLike, Taxonomy]
 
-#: What Pillow raises for bytes it cannot decode (truncated, not an image,
-#: bad chunks, absurd sizes).
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError,
-                  Image.DecompressionBombError)
+MISSING_LABEL_HINT = (
+    "Every image needs a label image next to it in the dataset's seg_map_path "
+    'folder; check data_root, data_prefix and seg_map_suffix (or remove the image '
+    'from the split).')
 
 
 class LabelTable(NamedTuple):
@@ -84,6 +85,9 @@ def read_label_ids(path: str, backend_args: Optional[dict] = None) -> np.ndarray
 
     Palette PNGs give palette indices (not colours), 16-bit PNGs stay 16-bit
     (Pillow mode ``I;16`` -> uint16, ``I`` -> int32); nothing is cast to uint8.
+    The file's structure is checked before decoding, so a truncated PNG is
+    reported even where Pillow would fill in the missing rows
+    (``LOAD_TRUNCATED_IMAGES``).
 
     Args:
         path: Label image path or URI (any mmengine file backend).
@@ -96,40 +100,77 @@ def read_label_ids(path: str, backend_args: Optional[dict] = None) -> np.ndarray
         Returns ``(H, W)``.
 
     Raises:
-        MissingDataError: The file does not exist.
-        CorruptFileError: The file cannot be decoded, has several channels
-            (e.g. a colour visualisation) or non-integer values.
+        MissingDataError: The file does not exist (or is a folder).
+        CorruptFileError: The file is empty, truncated or not an image.
+        LabelFormatError: It decodes, but has several channels (e.g. a colour
+            visualisation), non-integer values or is a (lossy) JPEG.
+        DatasetError: It cannot be read (permissions, I/O error).
     """
+    content = read_file_bytes(path, 'label', backend_args=backend_args,
+                              missing_hint=MISSING_LABEL_HINT)
+    check_complete(content, path, 'label image')
     try:
-        content = fileio.get(path, backend_args=backend_args)
-    except FileNotFoundError:
-        raise MissingDataError(
-            f'{path}: label file not found. Every image needs a label image '
-            "next to it in the dataset's seg_map_path folder; check data_root, "
-            'data_prefix and seg_map_suffix (or remove the image from the '
-            'split).') from None
-    try:
-        ids = mmcv.imfrombytes(content, flag='unchanged', backend='pillow')
-    except _DECODE_ERRORS as exc:
-        raise CorruptFileError(
-            f'{path}: cannot decode the label image ({type(exc).__name__}: {exc}). '
-            'The file is truncated or not an image; re-extract it from the '
-            'dataset archive.') from exc
+        with Image.open(io.BytesIO(content)) as image:
+            mode, kind = image.mode, image.format
+            ids = np.asarray(image)
+    # Whatever Pillow raises here (OSError, SyntaxError, struct.error, ...)
+    # comes from the bytes.
+    except Exception as exc:  # noqa: BLE001
+        raise CorruptFileError(f'{path}: cannot decode the label image: '
+                               f'{decoder_problem(content, exc)}. {RESTORE_HINT}') from exc
+    if kind in ('JPEG', 'MPO'):
+        raise LabelFormatError(
+            f'{path}: label image is a JPEG; JPEG compression changes label ids '
+            'along every edge. Use the lossless PNG label images of the dataset.')
     if ids.ndim == 3 and ids.shape[2] == 1:
         ids = ids[:, :, 0]
     if ids.ndim != 2:
-        raise CorruptFileError(
+        raise LabelFormatError(
             f'{path}: label image has shape {ids.shape}; expected one channel of '
-            'label ids (an 8-bit, 16-bit or palette PNG). Colour '
-            'visualisations such as Cityscapes *_color.png cannot be used: '
-            'point seg_map_suffix / data_prefix at the id images.')
+            f'label ids (an 8-bit, 16-bit or palette PNG), got Pillow mode {mode}. '
+            'Colour images cannot be used: point seg_map_suffix / data_prefix at '
+            'the id images (Cityscapes *_gtFine_labelIds.png, not *_color.png; '
+            'Mapillary Vistas v1.2/labels/*.png as shipped: palette PNGs whose index '
+            'is the class id, which an RGB copy has lost).')
     if ids.dtype.kind == 'b':
         ids = ids.view(np.uint8)
+    if ids.dtype == np.int32 and kind == 'PNG' and content[12:16] == b'IHDR' \
+            and content[24] == 16:
+        ids = ids.astype(np.uint16)  # Pillow versions that open 16-bit PNGs as mode I
     if ids.dtype.kind not in 'ui':
-        raise CorruptFileError(
-            f'{path}: label image holds {ids.dtype} values; label ids must be '
-            'integers (save it as an 8-bit, 16-bit or palette PNG).')
+        raise LabelFormatError(
+            f'{path}: label image holds {ids.dtype} values (Pillow mode {mode}); '
+            'label ids must be integers (save it as an 8-bit, 16-bit or palette PNG).')
     return ids
+
+
+def check_bit_depth(ids: np.ndarray, table: LabelTable, path: str) -> None:
+    """Raise if the label image is wider than the dataset's ``encoding``
+    (e.g. a 16-bit image for ``uint8`` ids: often an instance-id image).
+
+    Call after :func:`check_id_range`, which names ids that do not fit.
+
+    Args:
+        ids: Raw label ids as read.
+        table: The dataset's lookup table.
+        path: The label file, for the message.
+
+    Shape:
+        ``ids``: ``(H, W)``.
+
+    Raises:
+        LabelFormatError: ``ids`` has more bits than ``table.encoding``.
+    """
+    bits = ids.dtype.itemsize * 8
+    allowed = np.dtype(table.encoding).itemsize * 8
+    if bits <= allowed:
+        return
+    raise LabelFormatError(
+        f'{path}: label image is {bits}-bit but dataset {table.dataset_key!r} of '
+        f'taxonomy {table.source} stores {allowed}-bit ids (encoding {table.encoding}). '
+        'Is it an instance-id image (e.g. Cityscapes *_gtFine_instanceIds.png)? '
+        'Point seg_map_suffix at the id images, save the labels as '
+        f'{allowed}-bit PNGs, or set a wider encoding in the taxonomy\'s dataset entry.')
 
 
 def check_id_range(ids: np.ndarray, table: LabelTable, path: str) -> None:
@@ -190,9 +231,12 @@ class LoadTaxonomyAnnotations(BaseTransform):
 
     Raises:
         MissingDataError: The label file does not exist.
-        CorruptFileError: It cannot be decoded as a single-channel id image.
+        CorruptFileError: It is empty, truncated or not an image.
+        LabelFormatError: It is not a single-channel, lossless id image as wide
+            as the dataset's encoding (see :func:`read_label_ids`,
+            :func:`check_bit_depth`).
         LabelIdOutOfRangeError: It holds ids outside the dataset's label space.
-        DatasetError: Its size differs from the image's.
+        LabelSizeError: Its size differs from the image's.
     """
 
     def __init__(self, taxonomy: Optional[TaxonomyRef] = None,
@@ -234,13 +278,14 @@ class LoadTaxonomyAnnotations(BaseTransform):
         ids = read_label_ids(path, self.backend_args)
         image_shape = results.get('ori_shape', results.get('img_shape'))
         if image_shape is not None and tuple(ids.shape) != tuple(image_shape[:2]):
-            raise DatasetError(
+            raise LabelSizeError(
                 f'{path}: label image is {ids.shape[1]}x{ids.shape[0]} (WxH) but its '
                 f"image {results.get('img_path', '')} is "
                 f'{image_shape[1]}x{image_shape[0]}. Labels must match their images '
                 'pixel for pixel: resize both together (tools/resize_vistas.py '
                 'does, with nearest for labels) or restore the original files.')
         check_id_range(ids, table, path)
+        check_bit_depth(ids, table, path)
         results['gt_seg_map'] = table.table[ids]
         seg_fields = results.setdefault('seg_fields', [])
         if 'gt_seg_map' not in seg_fields:
