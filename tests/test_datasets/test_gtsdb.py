@@ -224,3 +224,152 @@ def test_missing_folder_or_annotations(tmp_path, gtsdb_root):
     (gtsdb_root / 'FullIJCNN2013' / 'gt.txt').unlink()
     with pytest.raises(MissingDataError, match='annotation file not found'):
         build(gtsdb_root)
+
+
+# ---------------------------------------------------- gt.txt: the whole class
+ONE = '00000.ppm;774;411;815;446;11'
+
+
+def write_gt_bytes(tmp_path, content):
+    path = tmp_path / 'gt.txt'
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize('content', [
+    b'\xef\xbb\xbf' + EXAMPLE.encode(),                          # UTF-8 byte-order mark
+    EXAMPLE.replace('\n', '\r\n').encode(),                      # Windows
+    EXAMPLE.replace('\n', '\r').encode(),                        # old Mac
+    EXAMPLE.encode() + b'\n\n  \n\t\n',                          # trailing blank lines
+    EXAMPLE.rstrip('\n').encode(),                               # no final newline
+    b'filename;leftCol;topRow;rightCol;bottomRow;ClassID\n' + EXAMPLE.encode(),  # header
+    EXAMPLE.replace(';', ' ; ').encode(),                        # spaces
+    EXAMPLE.encode() + b'\xef\xbb\xbf' + ONE.encode() + b'\n',  # cat'ed file with a BOM
+], ids=['bom', 'crlf', 'cr', 'blank-tail', 'no-final-newline', 'header', 'spaces',
+        'bom-mid-file'])
+def test_acceptable_variants_parse_to_the_same_boxes(tmp_path, content, recwarn):
+    parsed = gtsdb.parse_gtsdb_annotations(write_gt_bytes(tmp_path, content), FULL_SIZE, 43)
+    assert parsed['00000.ppm'][0].tolist() == [[774, 411, 815, 446]]
+    assert parsed['00000.ppm'][1].tolist() == [11]
+    assert parsed['00001.ppm'][1].tolist() == [40, 38, 13]
+
+
+def test_exact_repeat_is_dropped_with_a_warning(tmp_path):
+    gt = write_gt(tmp_path, EXAMPLE + ONE + '\n')
+    with pytest.warns(UserWarning, match=r'gt.txt:5: repeats line 1; the repeat is ignored'):
+        parsed = gtsdb.parse_gtsdb_annotations(gt, FULL_SIZE, 43)
+    assert parsed['00000.ppm'][1].tolist() == [11]
+
+
+def test_same_box_with_two_classes_is_an_error(tmp_path):
+    gt = write_gt(tmp_path, EXAMPLE + '00000.ppm;774;411;815;446;12\n')
+    with pytest.raises(AnnotationError, match=r'gt.txt:5: box \[774, 411, 815, 446\] of '
+                                              r"'00000.ppm' has ClassID 12 here but 11 on "
+                                              r'line 1'):
+        gtsdb.parse_gtsdb_annotations(gt, FULL_SIZE, 43)
+
+
+MORE_BAD_LINES = [
+    ('00000.ppm;774;411;815;446;11;', '7 field', 'remove the ";" at the end'),
+    ('00000.ppm,774,411,815,446,11', '1 field', 'not "," or tabs'),
+    ('00000.ppm;774;411;815.5;446;11', "rightCol '815.5' is not an integer",
+     'without a fractional part'),
+    ('00000.ppm;7.74e2;411;815;446;11', "leftCol '7.74e2' is not an integer", 'fractional'),
+    ('00000.ppm;;411;815;446;11', 'leftCol is empty', 'expected 6 fields'),
+    ('00000.ppm;+774;411;815;446;11', "leftCol '+774' is not an integer", ''),
+    ('00000.ppm;774;411;815;446;1' + '0' * 30, 'ClassID', 'more than 9 digits'),
+    (';774;411;815;446;11', 'the filename is empty', ''),
+    ('imgs/00000.ppm;774;411;815;446;11', 'has a folder part', 'bare file name'),
+    ('00000.ppm;774;411;815;446;\u0661', 'is not an integer', ''),   # Arabic-Indic 1
+    ('00000.ppm;774;4\x0011;815;446;11', 'control character U+0000 at column 16', ''),
+    ('00000.ppm;0;0;1360;800;11', 'outside the 1360x800 image', ''),
+    ('00000.ppm;-5;-5;10;10;11', 'outside the 1360x800 image', ''),
+    ('00000.PPM;774;411;815;446;11', "image '00000.PPM' does not exist", ''),
+]
+
+
+@pytest.mark.parametrize('line,reason,hint', MORE_BAD_LINES)
+def test_more_bad_lines(tmp_path, line, reason, hint):
+    gt = write_gt(tmp_path, f'{ONE}\n{line}\n')
+    with pytest.raises(AnnotationError) as info:
+        gtsdb.parse_gtsdb_annotations(gt, FULL_SIZE, 43)
+    assert info.value.line == 2 and str(info.value).startswith(f'{gt}:2: ')
+    assert reason in info.value.reason and hint in info.value.reason
+
+
+def test_all_bad_lines_are_reported_at_once(tmp_path):
+    lines = [ONE, '00000.ppm;1;2;3', ONE.replace('11', '99'), ONE, 'x;y'] + \
+        [f'00000.ppm;{i};0;0;0;1' for i in range(30)]
+    gt = write_gt(tmp_path, '\n'.join(lines) + '\n')
+    with pytest.warns(UserWarning, match='repeats line 1'):
+        with pytest.raises(AnnotationError) as info:
+            gtsdb.parse_gtsdb_annotations(gt, FULL_SIZE, 43)
+    error = info.value
+    assert error.line == 2 and [n for n, _ in error.problems][:3] == [2, 3, 5]
+    assert len(error.problems) == 33
+    message = str(error).splitlines()
+    assert message[0].startswith(f'{gt}:2: 4 field(s)')
+    assert message[1] == f'32 more problem(s) in {gt}:'
+    assert message[2].startswith(f'  {gt}:3: unknown ClassID 99')
+    assert message[3].startswith(f'  {gt}:5: 2 field(s)')
+    assert message[-1] == '  ... and 12 more'
+    # the error survives pickling (data loader workers)
+    import pickle
+    again = pickle.loads(pickle.dumps(error))
+    assert str(again) == str(error) and again.problems == error.problems
+
+
+@pytest.mark.parametrize('content,reason', [
+    (b'', 'holds no boxes (the file is empty'),
+    (b'\n\n  \r\n', 'holds no boxes'),
+    (b'filename;leftCol;topRow;rightCol;bottomRow;ClassID\n', 'holds no boxes'),
+    (EXAMPLE.encode('utf-16'), 'the file is UTF-16 text; save gt.txt as UTF-8'),
+    (b'\x89PNG\r\n\x1a\n' + b'\x00' * 64, 'the file is a PNG image, not the gt.txt'),
+    (b'P6\n40 30\n255\n' + b'\x80' * 3600, 'the file is a PPM image'),
+    (b'PK\x03\x04' + b'\x00' * 64, 'the file is a ZIP archive'),
+    (bytes(range(256)) * 8, 'the file holds binary data'),
+])
+def test_files_that_are_not_gt_txt(tmp_path, content, reason):
+    gt = write_gt_bytes(tmp_path, content)
+    with pytest.raises(AnnotationError) as info:
+        gtsdb.parse_gtsdb_annotations(gt, FULL_SIZE, 43)
+    assert info.value.line == 1 and reason in info.value.reason
+
+
+def test_empty_file_only_warns_when_lenient(tmp_path):
+    with pytest.warns(UserWarning, match='gt.txt:1: holds no boxes'):
+        assert gtsdb.parse_gtsdb_annotations(write_gt(tmp_path, ''), FULL_SIZE, 43,
+                                             strict=False) == {}
+
+
+def test_binary_file_raises_even_when_lenient(tmp_path):
+    gt = write_gt_bytes(tmp_path, b'\x00\x01\x02' * 100)
+    with pytest.raises(AnnotationError, match='gt.txt:1: the file holds binary data'):
+        gtsdb.parse_gtsdb_annotations(gt, FULL_SIZE, 43, strict=False)
+
+
+def test_annotation_path_is_a_folder(tmp_path):
+    (tmp_path / 'gt.txt').mkdir()
+    with pytest.raises(MissingDataError, match='gt.txt: is a folder, not a file'):
+        gtsdb.parse_gtsdb_annotations(tmp_path / 'gt.txt', FULL_SIZE, 43)
+
+
+def test_sizes_of_non_ppm_images_come_from_their_headers(tmp_path):
+    from PIL import Image
+    Image.new('RGB', (40, 30)).save(tmp_path / '00000.png')
+    gt = write_gt(tmp_path, '00000.png;0;0;39;29;14\n00000.png;0;0;40;29;14\n')
+    with pytest.raises(AnnotationError, match=r'gt.txt:2: box \(0, 0, 40, 29\) lies outside '
+                                              'the 40x30 image'):
+        gtsdb.parse_gtsdb_annotations(gt, tmp_path, 43)
+
+
+def test_unreadable_referenced_image_names_image_and_line(tmp_path):
+    (tmp_path / '00000.ppm').write_bytes(b'')
+    gt = write_gt(tmp_path, '\n00000.ppm;0;0;9;9;14\n')
+    with pytest.raises(CorruptFileError) as info:
+        gtsdb.parse_gtsdb_annotations(gt, tmp_path, 43)
+    message = str(info.value)
+    assert message.startswith(f"{tmp_path / '00000.ppm'}: cannot read the image size")
+    assert message.endswith(f'(image of {gt}:2)')
+    with pytest.warns(UserWarning, match='gt.txt:2: .*00000.ppm: cannot read the image size'):
+        assert gtsdb.parse_gtsdb_annotations(gt, tmp_path, 43, strict=False) == {}
