@@ -1,5 +1,6 @@
 """Every shipped config parses, names only registered modules and builds its
-model (pretrained weights set to None: nothing can be downloaded in tests)."""
+model (pretrained weights set to None: nothing can be downloaded in tests).
+The drop-in models inherit MMSeg's own model configs (``mmseg::`` bases)."""
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,18 @@ from tests.conftest import REPO_ROOT
 
 register_all_modules(init_default_scope=True)
 CONFIGS = sorted(p for p in (REPO_ROOT / 'configs').rglob('*.py') if '_base_' not in p.parts)
+#: Configs whose model is MMSeg's (ResNet-50-D8, MobileNetV2-D8, MiT-B0) with
+#: an mmhier head; the demo's small MobileNetV2 is its own.
+DROP_IN = [p for p in CONFIGS if p.parent.name in ('hier', 'flat')]
+#: MMSeg config whose backbone each model base has (MMSeg has no _base_ model
+#: for MobileNetV2: its mobilenet_v2 configs swap the backbone of an FCN).
+MMSEG_MODELS = {
+    'hier_r50-d8.py': '_base_/models/fcn_r50-d8.py',
+    'flat_r50-d8.py': '_base_/models/fcn_r50-d8.py',
+    'hier_mit-b0.py': '_base_/models/segformer_mit-b0.py',
+    'hier_mobilenetv2-d8.py':
+        'mobilenet_v2/mobilenet-v2-d8_fcn_4xb2-80k_cityscapes-512x1024.py',
+}
 
 
 def _offline(cfg):
@@ -68,9 +81,53 @@ def test_config_builds(path: Path):
         if sampler in cfg.train_dataloader:
             assert DATA_SAMPLERS.get(cfg.train_dataloader[sampler]['type']) is not None
     assert METRICS.get(cfg.val_evaluator['type']) is not None
+    # mmhier's ignore value survives the leaf configs' data_preprocessor merge
+    assert cfg.model.data_preprocessor.seg_pad_val == -1
+    assert cfg.model.get('auxiliary_head') is None
     model_cfg = _offline(cfg.model.to_dict())
     model_cfg['pretrained'] = None
     model = MODELS.build(ConfigDict(model_cfg))
     head = model.decode_head
     assert head.out_channels == len(head.output_nodes)
     assert bytes(head.taxonomy_tree_hash.tolist()).hex() == head.taxonomy.tree_hash
+
+
+@pytest.mark.parametrize('path', DROP_IN, ids=lambda p: p.relative_to(REPO_ROOT).as_posix())
+def test_drop_in_models_come_from_mmseg(path: Path):
+    """An object inherited from an ``mmseg::`` base gets ``_scope_='mmseg'``."""
+    cfg = Config.fromfile(str(path))
+    assert cfg.model.get('_scope_') == 'mmseg'
+    assert cfg.model.type == 'TaxonomyEncoderDecoder'
+    assert cfg.model.decode_head.type in ('HierarchicalDecodeHead', 'FlatTaxonomyHead')
+
+
+@pytest.mark.parametrize('name', sorted(MMSEG_MODELS))
+def test_model_bases_keep_mmseg_backbone(name: str):
+    """Each model base has the backbone, pretrained weights, norm and data
+    preprocessor (crop size aside) of its MMSeg config; only the segmentor
+    type, the label padding and the heads differ."""
+    import mmseg
+    mmseg_cfg = Config.fromfile(str(Path(mmseg.__file__).parent / '.mim' / 'configs' /
+                                    MMSEG_MODELS[name]))
+    cfg = Config.fromfile(str(REPO_ROOT / 'configs' / '_base_' / 'models' / name))
+    assert _without(cfg.model.backbone, 'init_cfg') == \
+        _without(mmseg_cfg.model.backbone, 'init_cfg')
+    assert cfg.model.get('pretrained') == mmseg_cfg.model.get('pretrained')
+    assert _without(cfg.norm_cfg) == _without(mmseg_cfg.norm_cfg)
+    assert _without(cfg.model.data_preprocessor, 'seg_pad_val', 'size') == \
+        _without(mmseg_cfg.model.data_preprocessor, 'seg_pad_val', 'size')
+    assert cfg.model.data_preprocessor.seg_pad_val == -1
+    assert cfg.model.type == 'TaxonomyEncoderDecoder'
+    assert cfg.model.decode_head.type in ('HierarchicalDecodeHead', 'FlatTaxonomyHead')
+    assert cfg.model.get('auxiliary_head') is None
+
+
+def test_segformer_base_has_mmseg_pretrained_backbone():
+    cfg = Config.fromfile(str(REPO_ROOT / 'configs' / '_base_' / 'models' / 'hier_mit-b0.py'))
+    init = cfg.model.backbone.init_cfg
+    assert init.type == 'Pretrained' and init.checkpoint.endswith('mit_b0_20220624-7e0fe6dd.pth')
+
+
+def _without(cfg, *keys: str) -> dict:
+    """``cfg`` as a plain dict without ``_scope_`` and ``keys``."""
+    return {k: v for k, v in dict(cfg).items() if k not in ('_scope_', *keys)}

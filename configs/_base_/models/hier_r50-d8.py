@@ -1,29 +1,20 @@
-# ResNet-50 output stride 8 + HierarchicalDecodeHead (Meletis & Dubbelman 2018):
-# 256 shared channels, one branch per classifier of the taxonomy.
+# Drop-in: MMSeg's own ResNet-50-D8 model (mmseg::_base_/models/fcn_r50-d8.py,
+# the backbone every *_r50-d8 config of MMSeg uses) with its FCN decode head
+# and auxiliary head replaced by the HierarchicalDecodeHead (Meletis &
+# Dubbelman 2018): 256 shared channels, one branch per classifier of the
+# taxonomy. Only the segmentor type, the label padding and the heads differ.
+_base_ = ['mmseg::_base_/models/fcn_r50-d8.py']
+# mmhier's ignore value: node ids may exceed 255. Set on the top-level variable
+# too, since leaf configs merge it into model.data_preprocessor again.
+data_preprocessor = dict(seg_pad_val=-1)
+# Defined here, not taken from the base: variables inherited from an mmseg::
+# base carry _scope_='mmseg', which a norm layer does not accept.
 norm_cfg = dict(type='SyncBN', requires_grad=True)
-data_preprocessor = dict(
-    type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    seg_pad_val=-1)  # mmhier's ignore value: node ids may exceed 255
 model = dict(
     type='TaxonomyEncoderDecoder',
     data_preprocessor=data_preprocessor,
-    pretrained='open-mmlab://resnet50_v1c',
-    backbone=dict(
-        type='ResNetV1c',
-        depth=50,
-        num_stages=4,
-        out_indices=(0, 1, 2, 3),
-        dilations=(1, 1, 2, 4),
-        strides=(1, 2, 1, 1),
-        norm_cfg=norm_cfg,
-        norm_eval=False,
-        style='pytorch',
-        contract_dilation=True),
     decode_head=dict(
+        _delete_=True,
         type='HierarchicalDecodeHead',
         taxonomy='taxonomies/cs_vistas_gtsdb.yaml',
         in_channels=2048,
@@ -35,5 +26,4 @@ model = dict(
         align_corners=False,
         decision='greedy',
         loss_decode=dict(type='HierarchicalLoss', level_weights=[1.0, 0.1, 0.1])),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+    auxiliary_head=None)
