@@ -1,10 +1,15 @@
-"""Pictures of node-id predictions: colour overlays and hierarchy legends.
+"""Pictures of taxonomy labels and predictions: colour overlays and
+hierarchy legends.
 
 A **node map** is an ``(H, W)`` integer array of taxonomy node ids (what
 ``TaxonomyEncoderDecoder`` predicts); values outside ``0 .. num_nodes - 1``
-(e.g. ``-1``, ignored) are not coloured. Drawing uses matplotlib's Agg
-canvas directly (``Figure`` + ``FigureCanvasAgg``): no pyplot, no global
-state, no display needed.
+(e.g. ``-1``, ignored) are not coloured. A **label map** follows the
+label-map contract of :mod:`mmhier.structures.label_encoding` (node id for
+per-pixel labels, node id + ``num_nodes`` for box pseudo labels, ``-1``
+ignored); :func:`label_overlay` draws one. Colours are blended with
+:func:`~mmhier.taxonomy.oklab.mix_srgb8` at :data:`OVERLAY_ALPHA` unless told
+otherwise. Drawing uses matplotlib's Agg canvas directly (``Figure`` +
+``FigureCanvasAgg``): no pyplot, no global state, no display needed.
 """
 from __future__ import annotations
 
@@ -16,9 +21,15 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 
+from mmhier.structures.label_encoding import decode_labels
 from mmhier.taxonomy import Taxonomy
-from mmhier.visualization.palette import hierarchical_palette
+from mmhier.taxonomy.oklab import mix_srgb8
+from mmhier.taxonomy.palette import OVERLAY_ALPHA, hierarchical_palette
 
+#: Box pseudo labels are drawn as diagonal stripes this many pixels wide:
+#: pixel ``(y, x)`` of a box is coloured iff ``(x + y) // BOX_STRIPE_WIDTH``
+#: is even; the pixels between the stripes keep the image.
+BOX_STRIPE_WIDTH = 3
 #: Legend layout in pixels.
 LEGEND_WIDTH = 240
 ROW_HEIGHT = 18
@@ -64,7 +75,7 @@ def colorize(node_map: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def overlay(image: np.ndarray, node_map: np.ndarray, palette: np.ndarray,
-            alpha: float = 0.5) -> np.ndarray:
+            alpha: float = OVERLAY_ALPHA) -> np.ndarray:
     """Blend node colours over an image.
 
     Args:
@@ -80,6 +91,16 @@ def overlay(image: np.ndarray, node_map: np.ndarray, palette: np.ndarray,
         ValueError: ``alpha`` outside ``[0, 1]`` or image and node map sizes
             differ.
     """
+    image = _check_image(image, node_map, alpha, 'node map')
+    colours, valid = colorize(node_map, palette)
+    out = image.copy()
+    out[valid] = mix_srgb8(image[valid], colours[valid], alpha)
+    return out
+
+
+def _check_image(image: np.ndarray, labels: np.ndarray, alpha: float,
+                 what: str) -> np.ndarray:
+    """``image`` as ``(H, W, 3)`` uint8 after checking it against ``labels``."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f'alpha must be in [0, 1], got {alpha}')
     image = np.asarray(image)
@@ -87,13 +108,54 @@ def overlay(image: np.ndarray, node_map: np.ndarray, palette: np.ndarray,
         image = np.repeat(image[:, :, None], 3, axis=2)
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f'image must be (H, W, 3) RGB, got shape {image.shape}')
-    if image.shape[:2] != np.shape(node_map):
-        raise ValueError(f'image is {image.shape[1]}x{image.shape[0]} but the node map '
-                         f'is {np.shape(node_map)[1]}x{np.shape(node_map)[0]} (WxH)')
-    colours, valid = colorize(node_map, palette)
-    out = image.astype(np.float32)
-    out[valid] = (1 - alpha) * out[valid] + alpha * colours[valid]
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    if image.shape[:2] != np.shape(labels):
+        raise ValueError(f'image is {image.shape[1]}x{image.shape[0]} but the {what} '
+                         f'is {np.shape(labels)[1]}x{np.shape(labels)[0]} (WxH)')
+    if image.dtype != np.uint8:
+        image = np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    return image
+
+
+def box_stripes(shape: tuple[int, int]) -> np.ndarray:
+    """The ``(H, W)`` bool map of the pixels a box pseudo label colours
+    (:data:`BOX_STRIPE_WIDTH`)."""
+    y, x = np.ogrid[:shape[0], :shape[1]]
+    return ((x + y) // BOX_STRIPE_WIDTH) % 2 == 0
+
+
+def label_overlay(image: np.ndarray, labels: np.ndarray, palette: np.ndarray,
+                  alpha: float = OVERLAY_ALPHA) -> np.ndarray:
+    """Blend a label map (the label-map contract) over an image.
+
+    Per-pixel labels (node ``v``) are blended with ``palette[v]`` like
+    :func:`overlay`; box pseudo labels (``v + num_nodes``) are blended with
+    ``palette[v]`` on diagonal stripes (:func:`box_stripes`) and keep the
+    image between them; ignored pixels (``-1``) and values outside the
+    contract keep the image.
+
+    Args:
+        image: ``(H, W, 3)`` uint8 RGB image (or ``(H, W)`` grey).
+        labels: ``(H, W)`` integer label map; ``num_nodes`` is
+            ``len(palette)``.
+        palette: ``(num_nodes, 3)`` uint8 RGB.
+        alpha: Weight of the colours: 0 = image only, 1 = colours only.
+
+    Returns:
+        ``(H, W, 3)`` uint8 RGB.
+
+    Raises:
+        ValueError: ``alpha`` outside ``[0, 1]``, sizes differ, ``labels`` not
+            a 2-D integer array or the palette not ``(N, 3)``.
+    """
+    palette = _check_palette(palette)
+    labels = np.asarray(labels)
+    if labels.ndim != 2 or labels.dtype.kind not in 'iu':
+        raise ValueError('labels must be a 2-D integer label map, got '
+                         f'{labels.dtype} of shape {labels.shape}')
+    image = _check_image(image, labels, alpha, 'label map')
+    nodes, is_box = decode_labels(labels.astype(np.int64), len(palette))
+    nodes = np.where(is_box & ~box_stripes(labels.shape), -1, nodes)
+    return overlay(image, nodes, palette, alpha)
 
 
 def legend_rows(taxonomy: Taxonomy, nodes_present: Iterable[int]) -> list[int]:
@@ -209,7 +271,8 @@ def legend_image(taxonomy: Taxonomy, nodes_present: Iterable[int],
 
 
 def render_prediction(image: np.ndarray, node_map: np.ndarray, taxonomy: Taxonomy,
-                      palette: Optional[np.ndarray] = None, alpha: float = 0.5,
+                      palette: Optional[np.ndarray] = None,
+                      alpha: float = OVERLAY_ALPHA,
                       legend_width: int = LEGEND_WIDTH) -> np.ndarray:
     """The image with the prediction blended in, and the legend on its right.
 
