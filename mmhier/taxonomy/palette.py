@@ -282,8 +282,10 @@ def candidate_colours() -> tuple[np.ndarray, np.ndarray]:
     rgb = rgb[asphalt_distance(rgb) >= MIN_ASPHALT_DISTANCE]
     lab = srgb_to_oklab(rgb)
     order = np.lexsort((lab[:, 2], lab[:, 1], lab[:, 0]))  # deterministic order
+    rgb, lab = rgb[order], lab[order]
     rgb.setflags(write=False)
-    return rgb[order], lab[order]
+    lab.setflags(write=False)
+    return rgb, lab
 
 
 class _Placement:
