@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import os.path as osp
+import warnings
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -146,6 +147,12 @@ class GTSDBTaxonomyDataset(TaxonomySegDataset):
         names = sorted(name for name in os.listdir(img_dir)
                        if name.endswith(self.img_suffix)
                        and osp.isfile(osp.join(img_dir, name)))
+        unused = sorted(set(annotations) - set(names))
+        if unused:
+            shown = ', '.join(unused[:5]) + (', ...' if len(unused) > 5 else '')
+            warnings.warn(f'{self.ann_file}: boxes of {len(unused)} image(s) that are not '
+                          f'*{self.img_suffix} files are ignored ({shown}); set img_suffix '
+                          'to the suffix of the images gt.txt names', stacklevel=2)
         empty = (np.zeros((0, 4), dtype=np.float32), np.zeros(0, dtype=np.int64))
         data_list = []
         for name in names:

@@ -373,3 +373,15 @@ def test_unreadable_referenced_image_names_image_and_line(tmp_path):
     assert message.endswith(f'(image of {gt}:2)')
     with pytest.warns(UserWarning, match='gt.txt:2: .*00000.ppm: cannot read the image size'):
         assert gtsdb.parse_gtsdb_annotations(gt, tmp_path, 43, strict=False) == {}
+
+
+def test_boxes_of_images_with_another_suffix_are_reported(gtsdb_root):
+    from PIL import Image
+    folder = gtsdb_root / 'FullIJCNN2013'
+    Image.new('RGB', (40, 30)).save(folder / '00002.png')
+    gt = folder / 'gt.txt'
+    gt.write_text(gt.read_text() + '00002.png;1;1;9;9;14\n')
+    with pytest.warns(UserWarning, match=r'gt.txt: boxes of 1 image\(s\) that are not \*.ppm '
+                                         r'files are ignored \(00002.png\)'):
+        dataset = build(gtsdb_root, split='all')
+    assert len(dataset) == 4

@@ -10,7 +10,6 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, TRANSFORMS
 from PIL import Image
 
-import mmhier.datasets  # noqa: F401 (registers)
 from mmhier.datasets import CorruptFileError, MissingDataError
 from mmhier.datasets.transforms.image_loading import DiagnosedImageLoader
 

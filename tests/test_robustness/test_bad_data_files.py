@@ -22,7 +22,6 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 from PIL import Image
 
-import mmhier.datasets  # noqa: F401 (registers)
 from mmhier.datasets import (AnnotationError, CorruptFileError, LabelFormatError,
                              LabelIdOutOfRangeError, LabelSizeError, MissingDataError)
 from tests.conftest import REPO_ROOT, TEST_DATA
