@@ -30,6 +30,9 @@ Set ``MMHIER_NO_CONFIG_ALIAS=1`` to switch the hook off.
 import os
 import sys
 
+# Annotations below are strings: importing ``types`` / ``importlib`` here would
+# cost every interpreter start-up.
+
 #: The MMEngine module whose ``MODULE2PACKAGE`` table is amended.
 TARGET_MODULE = 'mmengine.config.utils'
 #: The distribution MMEngine expects for the ``mmseg`` package.
@@ -72,7 +75,7 @@ def patch_module2package(table: dict) -> None:
     table.setdefault('mmhier', 'mmhier')
 
 
-def _installed_mmseg_name():
+def _installed_mmseg_name() -> 'str | None':
     """The name under which MMEngine finds the importable ``mmseg`` package,
     or None (upstream installed, or no ``mmseg`` at all)."""
     from importlib import metadata, util
@@ -96,7 +99,7 @@ def _installed_mmseg_name():
     return None
 
 
-def _patch_quietly(module) -> None:
+def _patch_quietly(module: 'ModuleType') -> None:
     """Patch ``module.MODULE2PACKAGE``; a failure warns instead of breaking
     the import of MMEngine for every program in the environment."""
     try:
@@ -114,7 +117,7 @@ class ConfigUtilsFinder:
     ``mmengine.config.utils`` and wraps its loader in :class:`PatchingLoader`.
     Every other import passes straight through."""
 
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(self, fullname: str, path=None, target=None) -> 'ModuleSpec | None':
         """The spec of ``mmengine.config.utils`` with a patching loader;
         None for every other module."""
         if fullname != TARGET_MODULE:
@@ -137,7 +140,7 @@ class PatchingLoader:
     """Runs the real loader, then amends the module's ``MODULE2PACKAGE``.
     Everything else (``get_source`` for tracebacks, resources) is delegated."""
 
-    def __init__(self, loader) -> None:
+    def __init__(self, loader: 'Loader') -> None:
         self.loader = loader
 
     def __getattr__(self, name):
@@ -145,11 +148,11 @@ class PatchingLoader:
             raise AttributeError(name)
         return getattr(self.loader, name)
 
-    def create_module(self, spec):
+    def create_module(self, spec: 'ModuleSpec') -> 'ModuleType | None':
         """Delegates to the real loader."""
         return self.loader.create_module(spec)
 
-    def exec_module(self, module) -> None:
+    def exec_module(self, module: 'ModuleType') -> None:
         """Executes the module, then patches its table."""
         self.loader.exec_module(module)
         _patch_quietly(module)
