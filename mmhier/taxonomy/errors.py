@@ -48,6 +48,31 @@ class Problem:
         return text
 
 
+class ProblemCollector:
+    """Collects the problems found in one source file.
+
+    Args:
+        source: The file (``'<dict>'`` for in-memory documents).
+
+    Attributes:
+        problems: Everything reported so far, in order.
+    """
+
+    def __init__(self, source: str):
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def error(self, code: str, message: str, hint: str = '',
+              line: Optional[int] = None) -> None:
+        """Reports an error (the taxonomy cannot be used)."""
+        self.problems.append(Problem(ERROR, code, message, hint, self.source, line))
+
+    def warning(self, code: str, message: str, hint: str = '',
+                line: Optional[int] = None) -> None:
+        """Reports a warning."""
+        self.problems.append(Problem(WARNING, code, message, hint, self.source, line))
+
+
 class TaxonomyError(Exception):
     """Base class of all errors caused by taxonomy files or names."""
 
@@ -61,16 +86,53 @@ class TaxonomySyntaxError(TaxonomyError):
 
     Args:
         source: The file.
-        line: 1-based line of the syntax error.
-        column: 1-based column of the syntax error.
+        line: 1-based line of the problem; 0 when it concerns the whole file.
+        column: 1-based column of the problem; 0 when unknown.
         reason: The parser's explanation.
+        hint: How to fix it; a general YAML hint when ``None``.
     """
 
-    def __init__(self, source: str, line: int, column: int, reason: str):
+    #: What kind of problem the message names.
+    kind = 'YAML syntax error'
+    default_hint = ('check indentation and quote names that contain ": " or start '
+                    'with a special character.')
+
+    def __init__(self, source: str, line: int, column: int, reason: str,
+                 hint: Optional[str] = None):
         self.source, self.line, self.column = source, line, column
-        super().__init__(f'{source}:{line}:{column}: YAML syntax error: {reason}\n'
-                         '    hint: check indentation and quote names that '
-                         'contain ": " or start with a special character.')
+        self.reason = reason
+        where = source
+        if line:
+            where += f':{line}:{column}' if column else f':{line}'
+        hint = self.default_hint if hint is None else hint
+        super().__init__(f'{where}: {self.kind}: {reason}'
+                         + (f'\n    hint: {hint}' if hint else ''))
+
+
+class TaxonomyEncodingError(TaxonomySyntaxError):
+    """A taxonomy file is not UTF-8 text, or holds characters YAML forbids
+    (control characters such as NUL); ``line``/``column`` locate the first."""
+
+    kind = 'not a text file'
+    default_hint = ('save the file as UTF-8 text without control characters; '
+                    'write special characters as escapes in double quotes ("\\t")')
+
+
+class TaxonomyUnsupportedYAMLError(TaxonomySyntaxError):
+    """A taxonomy file uses a YAML feature taxonomy files do not allow:
+    anchors and aliases (``&a`` / ``*a``), merge keys (``<<``), several
+    documents or tags other than the standard scalar ones."""
+
+    kind = 'unsupported YAML'
+    default_hint = 'write the content out in full; taxonomy files are plain YAML.'
+
+
+class TaxonomyLimitError(TaxonomySyntaxError):
+    """A taxonomy file exceeds a size or nesting limit of the loader (it
+    would take minutes or gigabytes to load)."""
+
+    kind = 'too large'
+    default_hint = ''
 
 
 class TaxonomyValidationError(TaxonomyError):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from mmhier.taxonomy.taxonomy import Taxonomy
-from mmhier.taxonomy.validation import format_ids
+from mmhier.taxonomy.id_ranges import IdRanges, format_ids
 
 
 def _tree_rows(tax: Taxonomy) -> list[tuple[str, str]]:
@@ -64,12 +64,13 @@ def format_dataset(tax: Taxonomy, key: str) -> str:
     """Label space size, what a dataset labels and which classifiers it trains."""
     d = tax.dataset(key)
     mapped = [c for c in d.classes if c.node is not None]
-    ignored = sorted({c.id for c in d.classes if c.node is None} | set(d.ignore_ids))
+    ignored = IdRanges.from_ids(c.id for c in d.classes if c.node is None).union(
+        d.ignore_ids)
     nodes = tax.labelled_nodes(key)
     inner = [n for n in nodes if not tax.is_leaf(n)]
     lines = [f'{key}: {d.annotation} annotations, {d.num_ids} ids ({d.encoding}): '
-             f'{len(mapped)} mapped, {len(ignored)} ignored'
-             + (f' [{format_ids(ignored)}]' if ignored else '')]
+             f'{len(mapped)} mapped, {ignored.count} ignored'
+             + (f' [{ignored}]' if ignored else '')]
     lines.append(f'  labels {len(nodes)} nodes: {len(nodes) - len(inner)} leaves'
                  + (f", coarse (inner) nodes: {', '.join(inner)}" if inner else ''))
     trained = tax.trained_classifiers(key)

@@ -20,7 +20,7 @@ from mmhier.taxonomy.errors import (Problem, TaxonomyFileError,
                                     TaxonomyValidationError,
                                     UnknownDatasetError, UnknownNodeError)
 from mmhier.taxonomy.spec import DatasetSpec, TaxonomySpec, did_you_mean, parse_spec
-from mmhier.taxonomy.validation import ValidationResult, format_ids, validate_spec
+from mmhier.taxonomy.validation import ValidationResult, validate_spec
 from mmhier.taxonomy.yaml_io import gc_paused, parse_yaml, read_yaml
 
 #: Value of lookup tables where there is no node / target / class.
@@ -442,8 +442,9 @@ class Taxonomy:
 
     def labelled_nodes(self, key: str) -> tuple[str, ...]:
         """Nodes a dataset labels, in preorder."""
-        lut = self.label_to_node(key)
-        return tuple(self._tree.names[i] for i in sorted(set(lut[lut >= 0].tolist())))
+        index = self._tree.index
+        nodes = {index[c.node] for c in self.dataset(key).classes if c.node is not None}
+        return tuple(self._tree.names[i] for i in sorted(nodes))
 
     def supplied_children(self, key: str, classifier: str) -> tuple[str, ...]:
         """Children of ``classifier`` that a dataset has examples of."""
@@ -502,10 +503,8 @@ class Taxonomy:
             if d.description:
                 entry['description'] = d.description
             if d.ignore_ids:
-                entry['ignore_ids'] = [part for part in
-                                       format_ids(sorted(d.ignore_ids)).split(', ')]
-                entry['ignore_ids'] = [int(p) if p.isdigit() else p
-                                       for p in entry['ignore_ids']]
+                entry['ignore_ids'] = [a if a == b else f'{a}-{b}'
+                                       for a, b in d.ignore_ids.ranges]
             classes = {}
             for c in d.classes:
                 cls: dict[str, Any] = {'name': c.name}

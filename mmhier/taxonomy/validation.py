@@ -12,8 +12,24 @@ from typing import Optional
 import networkx as nx
 
 from mmhier.taxonomy.errors import ERROR, WARNING, Problem
-from mmhier.taxonomy.spec import ENCODINGS, DatasetSpec, TaxonomySpec, did_you_mean
+from mmhier.taxonomy.id_ranges import IdRanges, format_ids
+from mmhier.taxonomy.records import ENCODINGS, DatasetSpec, TaxonomySpec
+from mmhier.taxonomy.scalars import did_you_mean
 from mmhier.taxonomy.tree_index import TreeIndex
+
+__all__ = [
+    'Links', 'ValidationResult', 'build_graph', 'check_acyclic',
+    'check_classifier_sizes', 'check_dataset_ids', 'check_dataset_nodes',
+    'check_one_parent', 'check_root_coverage', 'check_similar_names',
+    'check_single_child_supervision', 'check_single_root',
+    'check_supervision_overrides', 'check_untrained_classifiers', 'format_ids',
+    'labelled_nodes', 'validate_spec'
+]
+
+#: Largest label id any encoding can store (int32).
+MAX_LABEL_ID = max(ENCODINGS.values())
+#: "did you mean" hints per validation; each compares a name with every node.
+MAX_SUGGESTIONS = 20
 
 
 @dataclass
@@ -45,23 +61,6 @@ def _problem(spec: TaxonomySpec, severity: str, code: str, message: str,
     return Problem(severity, code, message, hint, spec.source, line)
 
 
-def format_ids(ids: list[int]) -> str:
-    """Compresses sorted ids into ranges: ``[1, 2, 3, 7] -> '1-3, 7'``."""
-    parts: list[str] = []
-    start = prev = None
-    for i in sorted(ids):
-        if start is None:
-            start = prev = i
-        elif i == prev + 1:
-            prev = i
-        else:
-            parts.append(str(start) if start == prev else f'{start}-{prev}')
-            start = prev = i
-    if start is not None:
-        parts.append(str(start) if start == prev else f'{start}-{prev}')
-    return ', '.join(parts)
-
-
 class Links:
     """Parents and children of every node name, from the spec's edges.
 
@@ -79,6 +78,15 @@ class Links:
         for edge in spec.edges:
             self.parents.setdefault(edge.child, []).append((edge.parent, edge.line))
             self.children.setdefault(edge.parent, []).append(edge.child)
+        self._suggestions_left = MAX_SUGGESTIONS
+
+    def suggest(self, name: object) -> str:
+        """A 'did you mean' hint for an unknown node name (the first
+        :data:`MAX_SUGGESTIONS` calls; then empty, to bound the cost)."""
+        if self._suggestions_left <= 0:
+            return ''
+        self._suggestions_left -= 1
+        return did_you_mean(name, self.nodes)
 
     def __contains__(self, name: object) -> bool:
         return name in self.nodes
@@ -110,9 +118,12 @@ def check_single_root(spec: TaxonomySpec, links: Links) -> list[Problem]:
 
 
 def check_one_parent(spec: TaxonomySpec, links: Links) -> list[Problem]:
-    """No node is listed under two parents (the hierarchy is a tree, not a DAG)."""
+    """No node is listed twice: not under two parents (the hierarchy is a
+    tree, not a DAG), nor twice under one parent (list form)."""
     problems = []
     for node, parents in links.parents.items():
+        if len(parents) < 2:
+            continue
         if len({p for p, _ in parents}) > 1:
             where = ', '.join(f'{p!r} (line {line})' for p, line in parents)
             problems.append(_problem(
@@ -120,6 +131,13 @@ def check_one_parent(spec: TaxonomySpec, links: Links) -> list[Problem]:
                 f'node {node!r} has {len(parents)} parents: {where}',
                 'a node belongs to one parent; to share a class, give each '
                 'occurrence its own name', parents[1][1]))
+        else:
+            lines = ', '.join(str(line) for _, line in parents)
+            problems.append(_problem(
+                spec, ERROR, 'duplicate-name',
+                f'node {node!r} is listed {len(parents)} times under '
+                f'{parents[0][0]!r} (lines {lines}); each would be its own output '
+                'of the classifier', 'remove the repeats', parents[1][1]))
     return problems
 
 
@@ -183,12 +201,22 @@ def check_similar_names(spec: TaxonomySpec, links: Links) -> list[Problem]:
 
 
 def check_dataset_ids(spec: TaxonomySpec, dataset: DatasetSpec) -> list[Problem]:
-    """Label ids fit the encoding and ``num_ids``; every id is mapped or ignored."""
+    """Label ids fit the encoding and ``num_ids``; every id is mapped or ignored.
+
+    Works on id ranges: the cost grows with the number of classes and
+    ``ignore_ids`` entries, not with ``num_ids`` or the ranges' extent.
+    """
     problems = []
     top = ENCODINGS[dataset.encoding]
     where = f'dataset {dataset.key!r}'
     num_ids_line = dataset.key_lines.get('num_ids', dataset.line)
-    if dataset.num_ids - 1 > top:
+    if dataset.num_ids - 1 > MAX_LABEL_ID:
+        problems.append(_problem(spec, ERROR, 'id-out-of-range',
+                                 f'{where}: num_ids {dataset.num_ids} is more than any '
+                                 f'label encoding can hold (int32: ids 0..{MAX_LABEL_ID})',
+                                 'num_ids is the number of label ids: largest id + 1',
+                                 num_ids_line))
+    elif dataset.num_ids - 1 > top:
         problems.append(_problem(spec, ERROR, 'id-out-of-range',
                                  f'{where}: num_ids {dataset.num_ids} does not fit '
                                  f'encoding {dataset.encoding} (ids 0..{top})',
@@ -205,21 +233,22 @@ def check_dataset_ids(spec: TaxonomySpec, dataset: DatasetSpec) -> list[Problem]
                                      f'{where}: label id {cls.id} ({cls.name!r}) is '
                                      f'not below num_ids {dataset.num_ids}',
                                      'fix the id or raise num_ids', cls.line))
-    bad_ignored = sorted(i for i in dataset.ignore_ids
-                         if not 0 <= i < min(dataset.num_ids, top + 1))
+    usable = min(dataset.num_ids, top + 1)
+    bad_ignored = dataset.ignore_ids.difference(IdRanges.span(0, usable - 1))
     if bad_ignored:
         problems.append(_problem(spec, ERROR, 'id-out-of-range',
-                                 f'{where}: ignore_ids {format_ids(bad_ignored)} are '
-                                 f'outside 0..{min(dataset.num_ids, top + 1) - 1}',
+                                 f'{where}: ignore_ids {bad_ignored} are '
+                                 f'outside 0..{usable - 1}',
                                  'fix the ids or raise num_ids',
                                  dataset.key_lines.get('ignore_ids')))
-    covered = {c.id for c in dataset.classes} | set(dataset.ignore_ids)
     if dataset.num_ids - 1 <= top:
-        missing = [i for i in range(dataset.num_ids) if i not in covered]
+        covered = IdRanges.from_ids(c.id for c in dataset.classes).union(
+            dataset.ignore_ids)
+        missing = IdRanges.span(0, dataset.num_ids - 1).difference(covered)
         if missing:
             problems.append(_problem(
                 spec, ERROR, 'unmapped-id',
-                f'{where}: label ids {format_ids(missing)} are neither mapped to a '
+                f'{where}: label ids {missing} are neither mapped to a '
                 'node nor ignored',
                 'add a class entry for each, or list them in ignore_ids',
                 dataset.key_lines.get('classes', dataset.line)))
@@ -237,7 +266,7 @@ def check_dataset_nodes(spec: TaxonomySpec, dataset: DatasetSpec,
         if cls.node is None:
             continue
         if cls.node not in links:
-            hint = did_you_mean(cls.node, links.nodes) or \
+            hint = links.suggest(cls.node) or \
                 'add the node to the tree or fix the name (names are case-sensitive)'
             problems.append(_problem(spec, ERROR, 'unknown-node',
                                      f'{where}: id {cls.id} ({cls.name!r}) maps to '
@@ -276,7 +305,7 @@ def check_supervision_overrides(spec: TaxonomySpec, dataset: DatasetSpec,
                 problems.append(_problem(spec, ERROR, 'unknown-node',
                                          f'{where}: supervision.{kind} names unknown '
                                          f'node {name!r}',
-                                         did_you_mean(name, links.nodes), line))
+                                         links.suggest(name), line))
             elif links.num_children(name) == 0:
                 problems.append(_problem(spec, ERROR, 'not-a-classifier',
                                          f'{where}: supervision.{kind} names {name!r}, '
@@ -347,6 +376,65 @@ def check_single_child_supervision(spec: TaxonomySpec, tree: TreeIndex,
     return problems
 
 
+def _untrained_reason(name: str, labelling: list[tuple[DatasetSpec, set[int]]],
+                      tree: TreeIndex) -> str:
+    if not labelling:
+        return 'no dataset labels anything below it'
+    parts = []
+    for dataset, children in labelling[:5]:
+        if len(children) == 1:
+            parts.append(f'{dataset.key!r} labels only '
+                         f'{tree.names[next(iter(children))]!r} below it')
+        else:
+            parts.append(f'{dataset.key!r} lists it under supervision.skip')
+    if len(labelling) > 5:
+        parts.append(f'and {len(labelling) - 5} more datasets')
+    return '; '.join(parts)
+
+
+def check_untrained_classifiers(spec: TaxonomySpec, tree: TreeIndex,
+                                supplied: dict[str, dict[int, set[int]]]
+                                ) -> list[Problem]:
+    """Every classifier is trained by at least one dataset.
+
+    A dataset trains a classifier when it labels below two of its children
+    (and does not skip it), or below one when it forces it. A classifier no
+    dataset trains would output untrained noise.
+    """
+    overrides = [(d, set(d.skip), set(d.force)) for d in spec.datasets]
+    problems = []
+    for node, children in enumerate(tree.children):
+        if len(children) < 2:  # leaves; one child is reported as few-children
+            continue
+        name = tree.names[node]
+        labelling: list[tuple[DatasetSpec, set[int]]] = []
+        trained = False
+        for dataset, skip, force in overrides:
+            got = supplied[dataset.key].get(node)
+            if not got:
+                continue
+            if (len(got) >= 2 and name not in skip) or name in force:
+                trained = True
+                break
+            labelling.append((dataset, got))
+        if trained:
+            continue
+        if labelling:
+            hint = (f'label a second child of {name!r} (or a node below it) in one of '
+                    f'these datasets, or list {name!r} under supervision.force of '
+                    f'{labelling[0][0].key!r} to train it from its single labelled '
+                    f'child, or remove the classifier')
+        else:
+            hint = (f'map dataset classes to the children of {name!r} (or below '
+                    f'them), or remove its children and map their classes to {name!r}')
+        problems.append(_problem(
+            spec, ERROR, 'untrained-classifier',
+            f'classifier {name!r} ({len(children)} outputs) is trained by no dataset: '
+            f'{_untrained_reason(name, labelling, tree)}', hint,
+            spec.node_lines.get(name)))
+    return problems
+
+
 def validate_spec(spec: TaxonomySpec) -> ValidationResult:
     """Run every check on a spec.
 
@@ -374,4 +462,5 @@ def validate_spec(spec: TaxonomySpec) -> ValidationResult:
                     for d in spec.datasets}
         problems += check_root_coverage(spec, tree, supplied)
         problems += check_single_child_supervision(spec, tree, supplied)
+        problems += check_untrained_classifiers(spec, tree, supplied)
     return ValidationResult(problems, tree, supplied)
