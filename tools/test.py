@@ -8,9 +8,17 @@ Behaves like MMSegmentation's ``tools/test.py``::
 Runs the config's ``test_dataloader`` / ``test_evaluator`` with the weights of
 CHECKPOINT and logs the metrics. ``--out DIR`` also saves every prediction as
 a 16-bit PNG of taxonomy node ids, ``DIR/<image stem>.png`` (with
-``TaxonomyEncoderDecoder``; other segmentors save their class indices). Exit
-status: 0 done, 1 a user error (printed as ``error: <type>: <message>``),
-2 bad usage.
+``TaxonomyEncoderDecoder``; other segmentors save their class indices).
+
+CHECKPOINT is checked before testing: a missing, empty, truncated or damaged
+file, a pickle of something else, or weights that do not fit the model at all
+are reported in one line (URLs are left to MMEngine).
+
+Exit status: 0 done; 1 a user error, printed as one line on stderr
+(``error: <config>[:<line>]: ...`` for config mistakes, ``error: checkpoint
+<file>: ...``, ``error: <type>: <message>`` for data and taxonomy errors and
+missing files); 2 bad usage. ``--debug`` (or ``MMHIER_DEBUG=1``) also prints
+the traceback.
 """
 from __future__ import annotations
 
@@ -25,13 +33,17 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script without installing mmhier
     sys.path.insert(0, str(REPO_ROOT))
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
-from mmhier.tool_support import (build_runner, load_tool_config,  # noqa: E402
-                                 register_mmhier, save_node_map, user_errors)
 
-#: Largest id a 16-bit PNG holds.
+from mmhier.tool_support import (CheckpointNotFoundError,  # noqa: E402
+                                 add_cfg_options_argument, add_debug_argument,
+                                 build_runner, check_checkpoint, load_tool_config,
+                                 register_mmhier, run_tool, save_node_map)
+from mmhier.tool_support.checkpoints import is_remote  # noqa: E402
+
+
 class NodeMapWriter(Hook):
     """Save every test prediction (``pred_sem_seg``) as a 16-bit PNG.
 
@@ -61,8 +73,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--work-dir', help='the dir for logs and the metrics JSON '
                         '(default: the config\'s work_dir, else work_dirs/<config stem>)')
     parser.add_argument('--out', help='save predictions as 16-bit PNG node-id maps here')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
+    add_cfg_options_argument(parser)
+    add_debug_argument(parser)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -76,29 +88,34 @@ def build_config(args: argparse.Namespace) -> Config:
     """The config with the command-line options applied.
 
     Raises:
-        FileNotFoundError: The config or checkpoint file does not exist.
+        FileNotFoundError: The config file does not exist.
+        CheckpointNotFoundError: The checkpoint does not exist.
+        ConfigError: The config or an option is wrong.
     """
     cfg = load_tool_config(args.config, args.launcher, args.cfg_options, args.work_dir)
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint file {args.checkpoint!r} does not exist')
+    if not is_remote(args.checkpoint) and not osp.exists(args.checkpoint):
+        raise CheckpointNotFoundError(args.checkpoint, 'does not exist (CHECKPOINT '
+                                      'argument); check the path')
     cfg.load_from = args.checkpoint
     return cfg
+
+
+def test(args: argparse.Namespace) -> None:
+    """Build the runner, check the checkpoint, test."""
+    register_mmhier()
+    cfg = build_config(args)
+    runner = build_runner(cfg)
+    check_checkpoint(args.checkpoint, runner.model, purpose='CHECKPOINT argument')
+    if args.out is not None:
+        runner.register_hook(NodeMapWriter(args.out))
+    runner.test()
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Test; returns the exit status."""
     args = parse_args(argv)
-    register_mmhier()
-    try:
-        cfg = build_config(args)
-        runner = build_runner(cfg)
-        if args.out is not None:
-            runner.register_hook(NodeMapWriter(args.out))
-        runner.test()
-    except user_errors() as exc:
-        print(f'error: {type(exc).__name__}: {exc}', file=sys.stderr)
-        return 1
-    return 0
+    return run_tool(lambda: test(args), config=args.config,
+                    cfg_options=args.cfg_options, debug=args.debug)
 
 
 if __name__ == '__main__':

@@ -219,7 +219,8 @@ def test_user_errors_exit_1_without_traceback(tmp_path, capsys):
     assert "error: FileNotFoundError: config file" in capsys.readouterr().err
     config = write_config(tmp_path / 'tiny_hier.py', tmp_path / 'data')
     assert test_tool.main([str(config), str(tmp_path / 'nope.pth')]) == 1
-    assert 'checkpoint file' in capsys.readouterr().err
+    assert f"error: checkpoint {tmp_path / 'nope.pth'}: does not exist" in \
+        capsys.readouterr().err
     with pytest.raises(SystemExit) as info:
         train_tool.main([str(config), '--launcher', 'nonsense'])
     assert info.value.code == 2
