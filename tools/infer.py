@@ -13,8 +13,19 @@ tree; ``DIR/<stem>_nodes.png`` holds the predicted taxonomy node ids (16-bit
 PNG). ``--level N`` predicts down to level N only (the hierarchical head's
 ``output_level``, on top of any ``output_stop_at`` in the config; e.g.
 ``--level 1``: the root's children). The model must be
-a ``TaxonomyEncoderDecoder`` (predictions are node ids). Exit status: 0 done,
-1 a user error (printed as ``error: <type>: <message>``), 2 bad usage.
+a ``TaxonomyEncoderDecoder`` (predictions are node ids).
+
+CHECKPOINT is checked before it is loaded (missing, empty, truncated or
+damaged, a pickle of something else, weights of another model). An image
+that cannot be read (empty, truncated, not an image) is reported in one
+``error:`` line naming it and skipped; the other images are still written,
+and the exit status is 1.
+
+Exit status: 0 all images written; 1 a user error, printed as one line on
+stderr per problem (``error: <config>[:<line>]: ...`` for config mistakes,
+``error: checkpoint <file>: ...``, ``error: <type>: <message>`` for images,
+taxonomy errors and missing files), or some images skipped; 2 bad usage.
+``--debug`` (or ``MMHIER_DEBUG=1``) also prints the traceback.
 """
 from __future__ import annotations
 
@@ -29,12 +40,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as a script without installing mmhier
     sys.path.insert(0, str(REPO_ROOT))
 
-import mmcv  # noqa: E402
 import numpy as np  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from mmhier.tool_support import register_mmhier, save_node_map, user_errors  # noqa: E402
+from mmhier.tool_support import (add_cfg_options_argument,  # noqa: E402
+                                 add_debug_argument, check_checkpoint, error_line,
+                                 load_config, register_mmhier, run_tool, save_node_map,
+                                 state_dict_of)
 
 #: Pipeline steps that read or make labels; inference has none.
 ANNOTATION_TRANSFORMS = ('LoadAnnotations', 'LoadTaxonomyAnnotations',
@@ -65,8 +78,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help='weight of the prediction colours in the overlay (0..1)')
     parser.add_argument('--legend-width', type=int, default=240,
                         help='width of the legend panel in pixels')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
+    add_cfg_options_argument(parser)
+    add_debug_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -74,12 +87,14 @@ def check_inputs(args: argparse.Namespace) -> list[str]:
     """Output stems of the images, after checking files and options.
 
     Raises:
-        FileNotFoundError: The config, checkpoint or an image does not exist.
+        FileNotFoundError: The config or an image does not exist (a missing
+            checkpoint: :class:`CheckpointNotFoundError`, from
+            :func:`build_model`).
         InferenceError: ``--alpha`` outside ``[0, 1]``, ``--level`` below 1,
             ``--legend-width`` below :data:`MIN_LEGEND_WIDTH`, or two images
             share a file stem (their outputs would collide).
     """
-    for path in (args.config, args.checkpoint, *args.images):
+    for path in (args.config, *args.images):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{path!r} does not exist')
     if not 0.0 <= args.alpha <= 1.0:
@@ -116,22 +131,24 @@ def inference_config(args: argparse.Namespace) -> Config:
     (``test_pipeline``, else that of the (first) test dataset).
 
     Raises:
+        ConfigError: The config or an option is wrong.
         InferenceError: ``--level`` with a head that has no levels of detail, or
-            a config without a test pipeline.
+            a config without a model or test pipeline.
     """
     from mmhier.models import HierarchicalDecodeHead
     from mmseg.registry import MODELS
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if cfg.get('default_scope') is None:
-        cfg.default_scope = 'mmseg'
-    model = cfg.model
+    cfg = load_config(args.config, args.cfg_options)
+    model = cfg.get('model')
+    if not isinstance(model, dict) or not isinstance(model.get('decode_head'), dict):
+        raise InferenceError(f'{args.config}: needs a model with a decode_head '
+                             "(model=dict(type='TaxonomyEncoderDecoder', ..., "
+                             'decode_head=dict(...)))')
     if args.level is not None:
         head = model.decode_head
         head_type = head.get('type')
         head_cls = MODELS.get(head_type) if isinstance(head_type, str) else head_type
-        if not (isinstance(head_cls, type) and issubclass(head_cls, HierarchicalDecodeHead)):
+        if head_cls is not None and not (isinstance(head_cls, type)
+                                         and issubclass(head_cls, HierarchicalDecodeHead)):
             raise InferenceError(f'--level needs a HierarchicalDecodeHead, the config\'s '
                                  f'decode_head is {head_type!r}')
         head.output_level = args.level
@@ -166,11 +183,13 @@ def build_model(cfg: Config, checkpoint: str, device: str):
 
     Raises:
         InferenceError: The model is no ``TaxonomyEncoderDecoder``.
+        CheckpointNotFoundError: The checkpoint does not exist.
+        CheckpointError: It cannot be read or its weights do not fit.
         TaxonomyMismatchError: The checkpoint was trained with another
             taxonomy.
     """
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
+    from mmengine.runner import load_state_dict
     from mmseg.registry import MODELS
 
     from mmhier.models import TaxonomyEncoderDecoder
@@ -180,36 +199,55 @@ def build_model(cfg: Config, checkpoint: str, device: str):
     if not isinstance(model, TaxonomyEncoderDecoder):
         raise InferenceError(f'model type {type(model).__name__} does not predict '
                              'taxonomy node ids; use TaxonomyEncoderDecoder')
-    load_checkpoint(model, checkpoint, map_location='cpu')
+    weights = check_checkpoint(checkpoint, model, purpose='CHECKPOINT argument')
+    if weights is None:  # a URL: MMEngine downloads it
+        from mmengine.runner import load_checkpoint
+        load_checkpoint(model, checkpoint, map_location='cpu')
+    else:
+        state = {k[len('module.'):] if k.startswith('module.') else k: v
+                 for k, v in state_dict_of(weights).items()}
+        load_state_dict(model, state)
     model.cfg = cfg  # inference_model reads cfg.test_pipeline
     return model.to(device).eval()
 
 
-def run(args: argparse.Namespace) -> list[str]:
+def run(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     """Segment the images and write the outputs.
 
+    An image that cannot be read is reported (one ``error:`` line on
+    stderr) and skipped.
+
     Returns:
-        The written files, two per image.
+        The written files (two per image) and the skipped images.
     """
     register_mmhier()
     from mmseg.apis import inference_model
 
+    from mmhier.datasets import read_image
+    from mmhier.datasets.errors import DatasetError
     from mmhier.taxonomy import load_taxonomy
     from mmhier.visualization import hierarchical_palette, render_prediction
 
     stems = check_inputs(args)
     cfg = inference_config(args)
-    if args.level is not None:
-        check_level(args.level, load_taxonomy(cfg.model.decode_head.taxonomy))
+    taxonomy_file = cfg.model.decode_head.get('taxonomy')
+    if args.level is not None and taxonomy_file is not None:
+        check_level(args.level, load_taxonomy(taxonomy_file))
     model = build_model(cfg, args.checkpoint, args.device)
     taxonomy = model.decode_head.taxonomy
     palette = hierarchical_palette(taxonomy)
     os.makedirs(args.out, exist_ok=True)
-    written = []
+    written, skipped = [], []
     for path, stem in zip(args.images, stems):
-        result = inference_model(model, path)
+        try:
+            image = read_image(path, channel_order='bgr')  # as LoadImageFromFile
+        except DatasetError as exc:
+            print(error_line(exc), file=sys.stderr)
+            skipped.append(path)
+            continue
+        result = inference_model(model, image)
         nodes = result.pred_sem_seg.data.squeeze(0).cpu().numpy()
-        image = mmcv.imread(path, channel_order='rgb')
+        image = np.ascontiguousarray(image[..., ::-1])
         panel = render_prediction(image, nodes, taxonomy, palette, alpha=args.alpha,
                                   legend_width=args.legend_width)
         overlay_path = osp.join(args.out, f'{stem}_overlay.png')
@@ -220,18 +258,18 @@ def run(args: argparse.Namespace) -> list[str]:
         print(f'{path}: wrote {overlay_path} ({panel.shape[1]}x{panel.shape[0]}) and '
               f'{nodes_path} (16-bit node ids; {names})')
         written += [overlay_path, nodes_path]
-    return written
+    if skipped:
+        print(f'{len(skipped)} of {len(args.images)} images skipped (see the errors '
+              'above)')
+    return written, skipped
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run inference; returns the exit status."""
+    """Run inference; returns the exit status (1 if images were skipped)."""
     args = parse_args(argv)
-    try:
-        run(args)
-    except user_errors(InferenceError) as exc:
-        print(f'error: {type(exc).__name__}: {exc}', file=sys.stderr)
-        return 1
-    return 0
+    return run_tool(lambda: 1 if run(args)[1] else 0, config=args.config,
+                    cfg_options=args.cfg_options, debug=args.debug,
+                    extra=(InferenceError,))
 
 
 if __name__ == '__main__':

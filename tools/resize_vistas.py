@@ -33,23 +33,37 @@ Idempotent: an output that exists, is not older than its source and has the
 expected size is skipped, so an interrupted run can simply be started again
 (outputs are written to a temporary file and renamed, never left half
 written). Use a new ``DST`` (or delete it) after changing the size options.
-A file that cannot be read is reported and skipped; the others go on.
+Every photo and label is checked before it is resized or copied (empty,
+truncated, not an image: :func:`mmhier.datasets.image_io.check_complete`,
+what the datasets check when they read it); a file that fails is reported in
+one ``error: <file>: ...`` line on stderr at the end and skipped, the others
+go on.
 
-Exit status: 0 all files done, 1 some files failed (listed at the end),
-2 bad usage (missing ``SRC``, ``DST`` inside ``SRC``, ...).
+Exit status: 0 all files done, 1 some files failed (one ``error:`` line
+each), 2 bad usage (missing ``SRC``, ``DST`` inside ``SRC``, ...).
 """
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shutil
 import sys
 import time
 from dataclasses import dataclass
 from multiprocessing import Pool
+from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
-from PIL import Image
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # run as a script without installing mmhier
+    sys.path.insert(0, str(REPO_ROOT))
+
+from PIL import Image  # noqa: E402
+
+from mmhier.datasets.errors import DatasetError  # noqa: E402
+from mmhier.datasets.image_io import (RESTORE_HINT, check_complete,  # noqa: E402
+                                      decoder_problem, read_file_bytes)
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg')
 LABEL_EXTENSIONS = ('.png',)
@@ -132,6 +146,11 @@ def _save_resized(image: Image.Image, size: tuple[int, int], path: str,
                                                  quality=jpeg_quality, **extra)
 
 
+def _copy(src: str, tmp: str, dst: str) -> None:
+    shutil.copy2(src, tmp)
+    os.replace(tmp, dst)
+
+
 def process_file(job: tuple[str, Options]) -> tuple[str, str, str]:
     """Resize, copy or skip one file.
 
@@ -140,35 +159,47 @@ def process_file(job: tuple[str, Options]) -> tuple[str, str, str]:
 
     Returns:
         ``(relative path, action, message)`` with action one of ``resized``,
-        ``copied``, ``skipped``, ``failed`` (message: the reason).
+        ``copied``, ``skipped``, ``failed`` (message: the reason, starting
+        with the source file).
     """
     rel, opts = job
     src, dst = os.path.join(opts.src, rel), os.path.join(opts.dst, rel)
     ext = os.path.splitext(rel)[1].lower()
     tmp = f'{dst}.tmp{os.getpid()}'
+    what = 'label' if ext in LABEL_EXTENSIONS else 'photo'
+    content = b''
     try:
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         if ext not in IMAGE_EXTENSIONS + LABEL_EXTENSIONS:
             if _up_to_date(src, dst, None):
                 return rel, 'skipped', ''
-            shutil.copy2(src, tmp)
-            os.replace(tmp, dst)
+            _copy(src, tmp, dst)
             return rel, 'copied', ''
-        with Image.open(src) as image:
+        content = read_file_bytes(src, what)
+        check_complete(content, src, what)
+        with Image.open(io.BytesIO(content)) as image:
             size = target_size(image.size, opts.max_side, opts.short_side)
             if _up_to_date(src, dst, size):
                 return rel, 'skipped', ''
             if size == image.size:
-                shutil.copy2(src, tmp)
-                os.replace(tmp, dst)
+                _copy(src, tmp, dst)
                 return rel, 'copied', ''
             _save_resized(image, size, tmp, ext in LABEL_EXTENSIONS, opts.jpeg_quality)
         os.replace(tmp, dst)
         return rel, 'resized', ''
+    except DatasetError as exc:
+        return _failed(rel, tmp, str(exc))
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        return rel, 'failed', f'{type(exc).__name__}: {exc}'
+        if content and not os.path.exists(tmp):  # the decoder failed, not the disk
+            return _failed(rel, tmp, f'{src}: cannot decode the {what}: '
+                           f'{decoder_problem(content, exc)}. {RESTORE_HINT}')
+        return _failed(rel, tmp, f'{src}: {type(exc).__name__}: {exc}')
+
+
+def _failed(rel: str, tmp: str, message: str) -> tuple[str, str, str]:
+    if os.path.exists(tmp):
+        os.remove(tmp)
+    return rel, 'failed', message
 
 
 def _positive(text: str) -> int:
@@ -230,7 +261,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for done, (rel, action, message) in enumerate(results, 1):
             counts[action] += 1
             if action == 'failed':
-                failures.append(f'{rel}: {message}')
+                failures.append(message)
             elif action == 'copied' and rel.lower().endswith('.json'):
                 json_copied += 1
             if done % step == 0 or done == len(jobs):
@@ -246,10 +277,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f'note: {json_copied} JSON file(s) copied unchanged; pixel areas and '
               'boxes in them refer to the original image sizes')
     if failures:
-        print(f'{len(failures)} file(s) failed (fix or re-extract them, then run '
-              'again):', file=sys.stderr)
-        for line in failures:
-            print(f'  {line}', file=sys.stderr)
+        for line in sorted(failures):
+            print(f'error: {line}', file=sys.stderr)
         return 1
     return 0
 

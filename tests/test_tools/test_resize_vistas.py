@@ -118,16 +118,30 @@ def test_workers_give_the_same_files(tmp_path):
                                shallow=False)
 
 
-def test_corrupt_file_is_reported_and_the_rest_done(tmp_path, capsys):
+def test_corrupt_files_are_reported_and_the_rest_done(tmp_path, capsys):
     src, dst = tmp_path / 'src', tmp_path / 'dst'
     make_tree(src)
-    (src / 'training' / 'images' / 'broken.jpg').write_bytes(b'\xff\xd8\xff not a jpeg')
+    images = src / 'training' / 'images'
+    (images / 'broken.jpg').write_bytes(b'\xff\xd8\xff not a jpeg')
+    (images / 'empty.jpg').write_bytes(b'')
+    # small enough to be copied unchanged, but cut in half: still reported
+    small = (images / 'small.jpg').read_bytes()
+    (images / 'half.jpg').write_bytes(small[:len(small) // 2])
+    labels = src / 'training' / 'v1.2' / 'labels'
+    (labels / 'cut.png').write_bytes((labels / 'big.png').read_bytes()[:200])
     assert run(src, dst, '--max-side', 150) == 1
     out = capsys.readouterr()
-    assert '1 failed' in out.out
-    assert 'training/images/broken.jpg: UnidentifiedImageError' in out.err
+    assert '4 resized, 3 copied, 0 skipped, 4 failed' in out.out
+    errors = [line for line in out.err.splitlines() if line.startswith('error:')]
+    assert len(errors) == 4 and 'Traceback' not in out.err
+    for name, reason in [('training/images/broken.jpg', 'cannot decode the photo'),
+                         ('training/images/empty.jpg', 'empty'),
+                         ('training/images/half.jpg', 'truncated'),
+                         ('training/v1.2/labels/cut.png', 'truncated')]:
+        line, = [e for e in errors if f'{src / name}:' in e]
+        assert reason in line, line
+        assert not (dst / name).exists()
     assert Image.open(dst / 'training' / 'images' / 'big.jpg').size == (150, 100)
-    assert not (dst / 'training' / 'images' / 'broken.jpg').exists()
 
 
 def test_bad_usage(tmp_path, capsys):
