@@ -66,9 +66,12 @@ def _check_overlaps(entries: list[tuple[int, int, Optional[int]]], where: str,
     for entry in ordered:
         if reach is not None and entry[0] <= reach[1]:
             shared = IdRanges.span(entry[0], min(entry[1], reach[1]))
-            out.error('duplicate-id', f'{where}: ids {shared} are listed twice in '
-                      f'ignore_ids (lines {reach[2]} and {entry[2]})',
-                      'list every id once', max(entry[2] or 0, reach[2] or 0) or None)
+            ids = f'id {shared} is' if shared.count == 1 else f'ids {shared} are'
+            lines = sorted({n for n in (reach[2], entry[2]) if n is not None})
+            at = f" (line{'s' if len(lines) > 1 else ''} " \
+                f"{' and '.join(map(str, lines))})" if lines else ''
+            out.error('duplicate-id', f'{where}: {ids} listed twice in ignore_ids{at}',
+                      'list every id once', lines[-1] if lines else None)
         if reach is None or entry[1] > reach[1]:
             reach = entry
 

@@ -258,10 +258,19 @@ def to_json(tax: Taxonomy) -> str:
 
     Returns:
         JSON text with 2-space indents, ending with a newline.
+
+    Raises:
+        TaxonomyError: The tree is too deep for the JSON encoder (about a
+            thousand levels); export it with :func:`to_dot` instead.
     """
     data = tax.to_dict()
     data[DERIVED_KEY] = derived_dict(tax)
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + '\n'
+    try:
+        return json.dumps(data, indent=2, ensure_ascii=False, default=str) + '\n'
+    except RecursionError:
+        raise TaxonomyError(f'taxonomy {tax.name!r} ({tax.source}) is {tax.num_levels} '
+                            'levels deep, too deep for nested JSON\n    hint: export '
+                            'it with --format dot or mermaid') from None
 
 
 def _int_class_ids(datasets: Any) -> None:
@@ -295,7 +304,7 @@ def from_json(text: str, source: str = '<json>') -> Taxonomy:
         t.content_hash``.
 
     Raises:
-        TaxonomyError: The text is not valid JSON.
+        TaxonomyError: The text is not valid JSON (or nested too deeply).
         TaxonomyValidationError: The taxonomy has errors.
     """
     try:
@@ -303,6 +312,10 @@ def from_json(text: str, source: str = '<json>') -> Taxonomy:
     except json.JSONDecodeError as err:
         raise TaxonomyError(f'{source}:{err.lineno}:{err.colno}: JSON syntax error: '
                             f'{err.msg}') from None
+    except RecursionError:
+        raise TaxonomyError(f'{source}: JSON nested too deeply to read') from None
+    except ValueError as err:  # e.g. an integer with thousands of digits
+        raise TaxonomyError(f'{source}: invalid JSON: {str(err)[:200]}') from None
     if isinstance(data, dict):
         data.pop(DERIVED_KEY, None)
         _int_class_ids(data.get('datasets'))

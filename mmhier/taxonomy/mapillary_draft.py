@@ -34,7 +34,8 @@ from typing import Any, Optional, Sequence, Union
 
 import yaml
 
-from mmhier.taxonomy.errors import TaxonomyError, TaxonomyFileError
+from mmhier.taxonomy.errors import TaxonomyError
+from mmhier.taxonomy.reprs import short_repr
 from mmhier.taxonomy.yaml_io import read_text
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
 ROOT = 'root'
 #: Separator of the segments of a Mapillary label name.
 SEPARATOR = '--'
+#: Most ``--`` segments in one label name (Vistas uses at most four).
+MAX_SEGMENTS = 32
 #: Last path segment of labels that become ``ignore: true``.
 UNLABELED = 'unlabeled'
 _INDENT = '  '
@@ -155,18 +158,28 @@ def read_mapillary_labels(config_path: Union[str, os.PathLike]) -> list[Any]:
         The raw ``labels`` entries, in id order (not yet checked).
 
     Raises:
-        TaxonomyFileError: The file is missing, unreadable or not valid JSON.
-        MapillaryConfigError: The JSON has no ``labels`` list.
+        TaxonomyFileError: The file is missing or unreadable.
+        TaxonomyEncodingError: The file is not UTF-8 text.
+        MapillaryConfigError: The file is not valid JSON (with line and
+            column), or has no ``labels`` list.
     """
     source = os.fspath(config_path)
     text = read_text(source, 'Mapillary config file')
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise TaxonomyFileError(
+        raise MapillaryConfigError(
             f'{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}\n'
             '    hint: the Mapillary Vistas config.json is one JSON object '
             '{"labels": [...]}') from None
+    except RecursionError:
+        raise MapillaryConfigError(
+            f'{source}: invalid JSON: arrays or objects are nested too deeply to '
+            'read\n    hint: the Mapillary Vistas config.json is one JSON object '
+            '{"labels": [...]}') from None
+    except ValueError as exc:  # e.g. an integer with thousands of digits
+        raise MapillaryConfigError(f'{source}: invalid JSON: {short_repr(str(exc))}'
+                                   ) from None
     labels = data.get('labels') if isinstance(data, dict) else None
     if not isinstance(labels, list):
         raise MapillaryConfigError(
@@ -193,21 +206,25 @@ def _entry_problems(index: int, entry: Any) -> list[str]:
     """Problems of one label entry (type, name, readable)."""
     if not isinstance(entry, dict):
         return [f'label {index}: expected a JSON object with "name" and "readable", '
-                f'got {entry!r}\n    hint: write {{"name": "nature--sky", '
+                f'got {short_repr(entry)}\n    hint: write {{"name": "nature--sky", '
                 '"readable": "Sky", ...}']
     problems = []
     name = entry.get('name')
     if not isinstance(name, str) or not name.strip():
-        problems.append(f'label {index} has no "name" (got {name!r})\n    hint: add '
+        problems.append(f'label {index} has no "name" (got {short_repr(name)})\n    hint: add '
                         'its Mapillary path, e.g. "name": "construction--flat--road"')
+    elif name.count(SEPARATOR) >= MAX_SEGMENTS:
+        problems.append(f'label {index}: name {short_repr(name)} has more than '
+                        f'{MAX_SEGMENTS} "--" segments\n    hint: Mapillary names are '
+                        'short paths such as "object--traffic-sign--front"')
     elif any(not s.strip() for s in name.split(SEPARATOR)):
-        problems.append(f'label {index}: name {name!r} has an empty path segment\n'
+        problems.append(f'label {index}: name {short_repr(name)} has an empty path segment\n'
                         '    hint: separate segments by exactly "--", e.g. '
                         '"object--traffic-sign--front"')
     readable = entry.get('readable')
     if not isinstance(readable, str) or not readable.strip():
-        problems.append(f'label {index} ({name!r}) has no "readable" name (got '
-                        f'{readable!r})\n    hint: add e.g. "readable": "Road"; it '
+        problems.append(f'label {index} ({short_repr(name)}) has no "readable" name (got '
+                        f'{short_repr(readable)})\n    hint: add e.g. "readable": "Road"; it '
                         'becomes the class and node name')
     return problems
 
@@ -590,10 +607,11 @@ def draft_from_mapillary(config_path: Union[str, os.PathLike],
         mapping every label id.
 
     Raises:
-        TaxonomyFileError: The file is missing, unreadable or not valid JSON
-            (with line and column).
-        MapillaryConfigError: No ``labels`` list, or problems in the labels;
-            all are listed in one message.
+        TaxonomyFileError: The file is missing or unreadable.
+        TaxonomyEncodingError: The file is not UTF-8 text.
+        MapillaryConfigError: Not valid JSON (with line and column), no
+            ``labels`` list, or problems in the labels; all are listed in one
+            message.
     """
     source = os.fspath(config_path)
     tree = draft_tree_from_labels(read_mapillary_labels(source), source)

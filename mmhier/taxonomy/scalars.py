@@ -21,7 +21,7 @@ from typing import Any, Mapping, Optional
 
 from mmhier.taxonomy.errors import ProblemCollector
 from mmhier.taxonomy.reprs import short_repr
-from mmhier.taxonomy.yaml_io import line_of
+from mmhier.taxonomy.yaml_io import CollectionKey, line_of
 
 #: Control characters other than tab and line breaks, and lone surrogates
 #: (which cannot be written as UTF-8): not allowed in names.
@@ -79,7 +79,11 @@ def read_name(raw: Any, text: Optional[str], what: str, line: Optional[int],
         number whose text YAML changed is reported as an error but its text
         is returned, so that later checks do not report follow-on errors.
     """
-    if type(raw) is str or isinstance(raw, str):
+    if isinstance(raw, CollectionKey):
+        out.error('bad-name', f'{what} {raw} is a list or mapping, not a name',
+                  'write the name as text', line)
+        return None
+    if isinstance(raw, str):
         if not raw.strip():
             out.error('empty-name', f'empty {what}', f'give every {what} a non-empty '
                       'value', line)
@@ -144,7 +148,7 @@ def read_id(raw: Any, text: Optional[str], what: str, line: Optional[int],
         out.error('bad-id', f'{what} {shown} is not an integer', hint, line)
         return None
     if text is not None and not _DECIMAL.fullmatch(text):
-        if _OCTAL.fullmatch(text):
+        if _OCTAL.fullmatch(text) and int(text.replace('_', ''), 10) != raw:
             out.error('ambiguous-id', f'{what} {text} is read by YAML as the octal '
                       f'number {raw}', f'write {raw}, or {int(text.replace("_", ""), 10)} '
                       'if you meant the decimal number', line)

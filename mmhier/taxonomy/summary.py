@@ -5,6 +5,11 @@ from mmhier.taxonomy.taxonomy import Taxonomy
 from mmhier.taxonomy.id_ranges import IdRanges, format_ids
 
 
+#: Deepest indentation drawn, in characters; deeper nodes are drawn with the
+#: last part of their indentation after a '…' (the level column stays exact).
+MAX_INDENT = 64
+
+
 def _tree_rows(tax: Taxonomy) -> list[tuple[str, str]]:
     """``(tree-drawing prefix + name, level)`` per node, in preorder."""
     rows: list[tuple[str, str]] = []
@@ -17,6 +22,8 @@ def _tree_rows(tax: Taxonomy) -> list[tuple[str, str]]:
         rows.append((connector + label, f'L{tax.level(node)}'))
         child_prefix = prefix + ('' if not connector else
                                  ('    ' if connector.endswith('└── ') else '│   '))
+        if len(child_prefix) > MAX_INDENT:
+            child_prefix = '…' + child_prefix[-(MAX_INDENT - 4):]
         for i in range(len(children) - 1, -1, -1):
             last = i == len(children) - 1
             stack.append((children[i], child_prefix,

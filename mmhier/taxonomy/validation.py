@@ -132,12 +132,14 @@ def check_one_parent(spec: TaxonomySpec, links: Links) -> list[Problem]:
                 'a node belongs to one parent; to share a class, give each '
                 'occurrence its own name', parents[1][1]))
         else:
-            lines = ', '.join(str(line) for _, line in parents)
+            lines = sorted({line for _, line in parents if line is not None})
+            where = '' if not lines else \
+                f" (line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines))})"
             problems.append(_problem(
                 spec, ERROR, 'duplicate-name',
                 f'node {node!r} is listed {len(parents)} times under '
-                f'{parents[0][0]!r} (lines {lines}); each would be its own output '
-                'of the classifier', 'remove the repeats', parents[1][1]))
+                f'{parents[0][0]!r}{where}; each would be its own output of the '
+                'classifier', 'remove the repeats', parents[1][1]))
     return problems
 
 

@@ -51,6 +51,9 @@ _STR, _SEQ, _MAP = _TAG + 'str', _TAG + 'seq', _TAG + 'map'
 #: Scalar tags with a safe constructor; others (binary, merge, value, ...) are refused.
 _SCALAR_TAGS = frozenset(_TAG + t for t in ('str', 'int', 'float', 'bool', 'null',
                                             'timestamp'))
+_TAG_NOUNS = {_TAG + 'int': 'an integer', _TAG + 'float': 'a number',
+              _TAG + 'bool': 'a boolean', _TAG + 'null': 'null',
+              _TAG + 'timestamp': 'a date'}
 #: Characters YAML does not allow in a stream (the complement of its printable set).
 _NON_PRINTABLE = re.compile('[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD'
                             '\U00010000-\U0010FFFF]')
@@ -129,6 +132,11 @@ def item_line(container: Any, index: int) -> Optional[int]:
     return getattr(container, 'line', None)
 
 
+class CollectionKey(str):
+    """A mapping key that was a list or mapping (``? [a, b]``), kept as its
+    short ``repr`` so that it can be reported; it is never a valid name."""
+
+
 class MarkedLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """Safe YAML loader; :func:`parse_yaml` builds documents from its events."""
 
@@ -188,8 +196,9 @@ class _Builder:
             mark = event.start_mark
             raise TaxonomySyntaxError(
                 self.source, mark.line + 1, mark.column + 1,
-                f'YAML reads {short_repr(event.value)} as {tag[len(_TAG):]}, but it is '
-                f'not a valid one ({short_repr(str(exc))})',
+                f'YAML reads {short_repr(event.value)} as '
+                f'{_TAG_NOUNS.get(tag, tag[len(_TAG):])}, but it is not a valid one '
+                f'({short_repr(str(exc))})',
                 f"quote it ('{event.value[:40]}') to keep it as text, or fix the "
                 'value') from None
         return value, (event.value if event.implicit[0] else None)
@@ -207,10 +216,8 @@ class _Builder:
             container.append(value)
             container.item_lines.append(line)
         elif top[2] is _NO_KEY:
-            try:
-                hash(value)
-            except TypeError:  # a collection as a key: keep it visible
-                value = short_repr(value)
+            if isinstance(value, (MarkedDict, MarkedList)):  # `? [a, b]`
+                value = CollectionKey(short_repr(value))
             top[2], top[3], top[4] = value, line, text
         else:
             key, key_line, key_text = top[2], top[3], top[4]
@@ -335,7 +342,11 @@ def parse_yaml(text: str, source: str = '<string>') -> Any:
         line = mark.line + 1 if mark is not None else 0
         column = mark.column + 1 if mark is not None else 0
         reason = exc.problem or exc.context or str(exc)
-        raise TaxonomySyntaxError(source, line, column, reason) from None
+        hint = None
+        if mark is not None and column > 1024:
+            hint = ('a key longer than 1024 characters must be written as an explicit '
+                    'key: `? long key` on one line and `: value` on the next')
+        raise TaxonomySyntaxError(source, line, column, reason, hint) from None
     except yaml.YAMLError as exc:
         raise TaxonomySyntaxError(source, 0, 0, short_repr(str(exc))) from None
     return builder.root

@@ -262,7 +262,7 @@ def test_broken_json_names_line_and_column(tmp_path: Path):
     path = tmp_path / 'broken.json'
     path.write_text('{\n  "labels": [\n    {"name": "a--b" "readable": "B"}\n  ]\n}\n',
                     encoding='utf-8')
-    with pytest.raises(TaxonomyFileError) as info:
+    with pytest.raises(MapillaryConfigError) as info:  # the content is at fault
         draft_from_mapillary(path)
     assert f'{path}:3:' in str(info.value)
     assert 'invalid JSON' in str(info.value)
