@@ -13,7 +13,7 @@ import traceback
 from typing import Any, Optional
 
 from mmhier.tool_support.config_files import (config_chain, find_assignment,
-                                              source_problems)
+                                              find_module_name, source_problems)
 from mmhier.tool_support.errors import ConfigError, ConfigOptionError
 
 #: How ``--cfg-options`` items look.
@@ -95,7 +95,8 @@ def _read_config(config: str) -> Any:
         missing = _missing_custom_import(exc)
         if missing is None:
             raise
-        where = find_assignment(config, 'custom_imports')
+        where = find_module_name(config, missing) or \
+            find_assignment(config, 'custom_imports')
         raise ConfigError(where.file if where else config,
                           f'custom_imports: cannot import {missing!r} (no such module); '
                           'fix the name, or make the module importable (install it, '

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import os
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Iterable, Iterator, Optional
 
 
 @dataclass(frozen=True)
@@ -174,13 +174,31 @@ def _type_name(node: ast.AST) -> Optional[str]:
 
 
 def _dict_nodes(config: str) -> Iterator[tuple[str, ast.AST]]:
+    """``dict(...)`` / ``{...}`` nodes of the config chain, the config first,
+    each file's in the order they are written."""
     for path in config_chain(config):
         tree = _parse(os.path.abspath(path))
         if tree is None:
             continue
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Call, ast.Dict)):
-                yield path, node
+        nodes = [n for n in ast.walk(tree) if isinstance(n, (ast.Call, ast.Dict))]
+        for node in sorted(nodes, key=lambda n: (n.lineno, n.col_offset)):
+            yield path, node
+
+
+def _keys(node: ast.AST) -> set[str]:
+    if isinstance(node, ast.Call):
+        return {kw.arg for kw in node.keywords if kw.arg}
+    return {k.value for k in node.keys if isinstance(k, ast.Constant)}
+
+
+def find_dict(config: str, keys: Iterable[str]) -> Optional[Location]:
+    """Where a dict with all of ``keys`` (as written: ``dict(...)`` or
+    ``{...}``) starts in the config or its bases (the first one)."""
+    wanted = set(keys)
+    for path, node in _dict_nodes(config):
+        if wanted and wanted <= _keys(node):
+            return Location(path, node.lineno)
+    return None
 
 
 def find_key(config: str, key: str, type_name: Optional[str] = None) -> Optional[Location]:
@@ -222,6 +240,19 @@ def find_assignment(config: str, name: str) -> Optional[Location]:
                 last = Location(path, node.lineno)
         if last is not None:
             return last
+    return None
+
+
+def find_module_name(config: str, module: str) -> Optional[Location]:
+    """Where a string naming ``module`` (or a module inside it, e.g. in
+    ``custom_imports``) is written in the config or its bases."""
+    for path in config_chain(config):
+        tree = _parse(os.path.abspath(path))
+        strings = [n for n in ast.walk(tree) if isinstance(n, ast.Constant)
+                   and isinstance(n.value, str)] if tree is not None else []
+        for node in sorted(strings, key=lambda n: n.lineno):
+            if node.value == module or node.value.startswith(module + '.'):
+                return Location(path, node.lineno)
     return None
 
 

@@ -36,8 +36,8 @@ from types import FrameType
 from typing import Any, Iterator, Optional
 
 from mmhier.taxonomy.spec import did_you_mean
-from mmhier.tool_support.config_files import (Location, find_assignment, find_key,
-                                              find_type)
+from mmhier.tool_support.config_files import (Location, find_assignment, find_dict,
+                                              find_key, find_type)
 from mmhier.tool_support.errors import ConfigError
 from mmhier.tool_support.signatures import accepted_arguments
 
@@ -137,7 +137,7 @@ def explain_config_error(exc: BaseException, config: str,
         if the exception cannot be attributed to the config.
     """
     context: Optional[ConfigContext] = None
-    for err in exception_chain(exc):
+    for err in reversed(exception_chain(exc)):  # the original error first
         if not isinstance(err, (KeyError, TypeError, ValueError, AssertionError)):
             continue
         if context is None:
@@ -145,7 +145,7 @@ def explain_config_error(exc: BaseException, config: str,
             if not context.dicts:
                 return None
         frames = [frame for frame, _ in traceback.walk_tb(err.__traceback__)]
-        for explain in (_unknown_type, _bad_arguments, _rejected_value):
+        for explain in (_unknown_type, _bad_arguments, _rejected_value, _runner_rejected):
             found = explain(err, frames, context)
             if found is not None:
                 return found
@@ -222,6 +222,9 @@ def _unknown_type(err: BaseException, frames: list[FrameType],
         return None
     local = frames[-1].f_locals
     kind, registry = local.get('obj_type'), local.get('registry')
+    if kind is None and 'obj_cls' not in local and isinstance(local.get('cfg'), dict) \
+            and 'type' not in local['cfg'] and not (local.get('default_args') or {}).get('type'):
+        return _no_type(local['cfg'], context)
     if not isinstance(kind, str) or not hasattr(registry, 'module_dict') \
             or registry.get(kind) is not None:
         return None
@@ -245,6 +248,18 @@ def _unknown_type(err: BaseException, frames: list[FrameType],
     return context.error(reason, find_type(context.config, kind))
 
 
+def _no_type(cfg: dict, context: ConfigContext) -> Optional[ConfigError]:
+    """A dict built through a registry without a ``type``."""
+    candidates = [d for d in context.dicts if d.path and 'type' not in d.value
+                  and d.value and set(d.value) <= set(cfg)]
+    owner = _pick(candidates, cfg)
+    if owner is None:
+        return None
+    reason = (f"{owner.path}: has no 'type'; add type='<registered class>' (the dict "
+              f"is built from a registry)")
+    return context.error(reason, find_dict(context.config, owner.value))
+
+
 def registry_names(registry: Any) -> set[str]:
     """Names a registry resolves: its own and its ancestors' modules."""
     names: set[str] = set()
@@ -255,16 +270,17 @@ def registry_names(registry: Any) -> set[str]:
 
 
 def _binding_error(err: BaseException) -> Optional[tuple[str, str, list[str]]]:
-    """``(kind, class or function name, keys)`` of a call that did not fit
-    the callee's signature: kind ``unexpected``, ``multiple`` or
-    ``missing``."""
+    """``(kind, callee, keys)`` of a call that did not fit the callee's
+    signature: kind ``unexpected``, ``multiple`` or ``missing``; callee the
+    class name for a constructor, else the function (``Class.method``)."""
     text = str(err)
     for kind, pattern in (('unexpected', _UNEXPECTED), ('multiple', _MULTIPLE),
                           ('missing', _MISSING)):
         match = pattern.search(text)
         if match:
             parts = match.group('func').split('.')
-            name = parts[-2] if parts[-1] == '__init__' and len(parts) > 1 else parts[-1]
+            name = parts[-2] if parts[-1] == '__init__' and len(parts) > 1 else \
+                '.'.join(parts[-2:])
             keys = re.findall(r"'(\w+)'", match.group('names')) if kind == 'missing' \
                 else [match.group('key')]
             return kind, name, keys
@@ -290,7 +306,7 @@ def _bad_arguments(err: BaseException, frames: list[FrameType],
             return _constructor_arguments(obj_cls, args, kind, keys, context)
     if kind == 'missing':
         return None
-    return _call_arguments(frames[-1], callee, keys[0], kind, context)
+    return _call_arguments(frames, callee, keys[0], kind, context)
 
 
 def _constructor_arguments(obj_cls: Any, args: dict, kind: str, keys: list[str],
@@ -306,9 +322,11 @@ def _constructor_arguments(obj_cls: Any, args: dict, kind: str, keys: list[str],
         missing = list(dict.fromkeys([*keys, *missing]))
     candidates = context.by_type(name)
     if unknown:
+        # a dict of this type with the key, else any (the tool may have changed
+        # the type, e.g. mmseg's inference turns LoadImageFromFile into
+        # LoadImageFromNDArray)
         with_key = [d for d in candidates if unknown[0] in d.value]
-        candidates = with_key or [d for d in context.with_key(unknown[0])
-                                  if d.type_name in (None, name)]
+        candidates = with_key or context.with_key(unknown[0])
     owner = _pick(candidates, args)
     if owner is None:
         return None
@@ -338,28 +356,59 @@ def _unknown_part(key: str, name: str, accepted: tuple[str, ...]) -> str:
     return f'unknown key {key!r} for {name}' + (f' - {hint}' if hint else '')
 
 
-def _call_arguments(frame: FrameType, callee: str, key: str, kind: str,
+def _call_arguments(frames: list[FrameType], callee: str, key: str, kind: str,
                     context: ConfigContext) -> Optional[ConfigError]:
-    """A key of a user dict that MMEngine passed to a plain call (e.g.
-    ``DataLoader(**train_dataloader)``)."""
-    received = [v for v in frame.f_locals.values() if isinstance(v, dict) and key in v]
+    """A key of a user dict that MMEngine passed on to a plain call, e.g.
+    ``DataLoader(**train_dataloader)``, ``build_norm_layer(norm_cfg)`` or a
+    hook's stored ``**kwargs`` (``runner.save_checkpoint(..., **self.args)``).
+
+    The key must be in a dict the failing frame holds (a local, or an
+    attribute of its ``self``) and in one of the user's dicts.
+    """
+    frame = frames[-1]
+    held = list(frame.f_locals.values()) + list(
+        getattr(frame.f_locals.get('self'), '__dict__', {}).values())
+    received = [v for v in held if isinstance(v, dict) and key in v]
     if not received:
         return None
-    candidates = [d for d in context.with_key(key) if d.type_name in (None, callee)]
-    owner = _pick(candidates, received[0])
+    owner = _pick(context.with_key(key), received[0])
     if owner is None:
         return None
-    target = frame.f_locals.get(callee, frame.f_globals.get(callee))
-    accepted = accepted_arguments(target).names if callable(target) else ()
+    target = _resolve(frame, callee)
+    label = _name(target) if target is not None and '.' not in callee else callee
+    names = accepted_arguments(target).names if target is not None else ()
+    # the object the dict built, if it is on the way (it passed the key on)
+    holder = next((f.f_locals['self'] for f in reversed(frames) if 'self' in f.f_locals
+                   and type(f.f_locals['self']).__name__ == owner.type_name), None)
+    if holder is not None:
+        label = f'{type(holder).__name__} (passed on to {callee})'
+        names = accepted_arguments(type(holder)).names + names
     if kind == 'multiple':
-        reason = (f'{owner.path}: {key!r} is set for {callee} by the tool or MMEngine '
+        reason = (f'{owner.path}: {key!r} is set for {label} by the tool or MMEngine '
                   'itself; remove it from the config')
     else:
-        reason = f'{owner.path}: {_unknown_part(key, callee, accepted)}'
+        reason = f'{owner.path}: {_unknown_part(key, label, names)}'
     if context.from_options(f'{owner.path}.{key}'):
         return context.error(reason + ' (set by --cfg-options)', None)
-    return context.error(reason, find_key(context.config, key, callee)
+    return context.error(reason, find_key(context.config, key, owner.type_name)
                          or find_key(context.config, key))
+
+
+def _resolve(frame: FrameType, callee: str) -> Any:
+    """The class or function a ``TypeError`` message names (``Name`` or
+    ``Class.method``), looked up in the failing frame: a local class with a
+    base of that name (e.g. ``BatchNorm2d`` for ``_BatchNorm``), a method of
+    a local object's class, or a global."""
+    parts = callee.split('.')
+    name = parts[-1]
+    for value in frame.f_locals.values():
+        if inspect.isclass(value) and any(c.__name__ == name for c in value.__mro__):
+            return value
+        if len(parts) > 1 and type(value).__name__ == parts[-2] \
+                and callable(getattr(type(value), name, None)):
+            return getattr(type(value), name)
+    found = frame.f_locals.get(name, frame.f_globals.get(name))
+    return found if callable(found) else None
 
 
 def _rejected_value(err: BaseException, frames: list[FrameType],
@@ -396,6 +445,26 @@ def _rejected_value(err: BaseException, frames: list[FrameType],
     if context.from_options(owner.path, below=True):
         reason += ' (check the --cfg-options that change it)'
     return context.error(reason, where)
+
+
+def _runner_rejected(err: BaseException, frames: list[FrameType],
+                     context: ConfigContext) -> Optional[ConfigError]:
+    """A ``ValueError``/``AssertionError``/``KeyError`` raised by MMEngine's
+    ``Runner`` itself while it checks and builds the config's parts (e.g.
+    ``train_dataloader`` without ``optim_wrapper``)."""
+    if not isinstance(err, (ValueError, AssertionError, KeyError)) or not frames:
+        return None
+    runner = frames[-1].f_locals.get('self')
+    if runner is None or 'Runner' not in [c.__name__ for c in type(runner).__mro__] \
+            or not frames[-1].f_code.co_filename.endswith(os.path.join('runner',
+                                                                      'runner.py')):
+        return None
+    message = ' '.join(str(err).split())
+    if isinstance(err, KeyError):
+        message = f'missing key {message}'
+    if len(message) > 300:
+        message = message[:300] + ' ...'
+    return context.error(f'the runner rejected the config: {message}', None)
 
 
 def _key_named_in(message: str, values: dict) -> Optional[str]:
