@@ -108,7 +108,7 @@ def _attribute_problems(attributes: dict, where: str, line: Optional[int],
 def _parse_class(label_id: Any, raw: Any, dataset: str, line: Optional[int],
                  id_text: Optional[str], value_text: Optional[str],
                  out: ProblemCollector) -> Optional[DatasetClass]:
-    if type(label_id) is not int or id_text is not None:
+    if type(label_id) is not int or (id_text is not None and id_text != str(label_id)):
         label_id = read_id(label_id, id_text, f'dataset {dataset!r}: label id', line,
                            out)
         if label_id is None:
@@ -210,9 +210,13 @@ def _parse_classes(raw: dict, key: str, where: str, line: Optional[int],
                   'add `classes:` mapping label ids to taxonomy nodes',
                   line_of(raw, 'classes') if 'classes' in raw else line)
         return classes
-    for label_id, line_dup in getattr(classes_raw, 'duplicates', ()):
-        out.error('duplicate-id', f'{where}: label id {short_repr(label_id)} is listed '
-                  'twice', f'keep one entry for id {short_repr(label_id)}', line_dup)
+    dup_texts = getattr(classes_raw, 'duplicate_texts', {})
+    for i, (label_id, line_dup) in enumerate(getattr(classes_raw, 'duplicates', ())):
+        shown = short_repr(label_id)
+        if dup_texts.get(i, shown) != shown:
+            shown = f'{dup_texts[i]} (read by YAML as {shown})'
+        out.error('duplicate-id', f'{where}: label id {shown} is listed twice',
+                  f'keep one entry for id {short_repr(label_id)}', line_dup)
     names: dict[str, DatasetClass] = {}
     lines = getattr(classes_raw, 'key_lines', {})
     id_texts = getattr(classes_raw, 'key_texts', {})

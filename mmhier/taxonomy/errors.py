@@ -113,7 +113,7 @@ class TaxonomyEncodingError(TaxonomySyntaxError):
     """A taxonomy file is not UTF-8 text, or holds characters YAML forbids
     (control characters such as NUL); ``line``/``column`` locate the first."""
 
-    kind = 'not a text file'
+    kind = 'invalid character'
     default_hint = ('save the file as UTF-8 text without control characters; '
                     'write special characters as escapes in double quotes ("\\t")')
 

@@ -147,7 +147,7 @@ def read_id(raw: Any, text: Optional[str], what: str, line: Optional[int],
         shown = text if text is not None else _shown(raw)
         out.error('bad-id', f'{what} {shown} is not an integer', hint, line)
         return None
-    if text is not None and not _DECIMAL.fullmatch(text):
+    if text is not None and text != str(raw) and not _DECIMAL.fullmatch(text):
         if _OCTAL.fullmatch(text) and int(text.replace('_', ''), 10) != raw:
             out.error('ambiguous-id', f'{what} {text} is read by YAML as the octal '
                       f'number {raw}', f'write {raw}, or {int(text.replace("_", ""), 10)} '

@@ -78,7 +78,7 @@ def _child_items(children: Any, where: str, out: ProblemCollector) -> list[_Item
     return items
 
 
-def _parse_tree(tree: Any, out: ProblemCollector
+def _parse_tree(tree: Any, line: Optional[int], out: ProblemCollector
                 ) -> tuple[tuple[str, ...], list[Edge], dict[str, int]]:
     """Flattens the nested ``tree`` mapping into roots, edges and node lines."""
     roots: list[str] = []
@@ -87,7 +87,7 @@ def _parse_tree(tree: Any, out: ProblemCollector
     if not isinstance(tree, dict) or not tree:
         out.error('bad-tree', '`tree` must be a mapping with one root node',
                   'write `tree:` followed by `  root:` and the root\'s children',
-                  getattr(tree, 'line', None))
+                  getattr(tree, 'line', None) or line)
         return (), [], {}
 
     # Iterative preorder walk: (parent or None, item).
@@ -138,9 +138,11 @@ def parse_spec(data: Any, source: str = '<dict>') -> tuple[Optional[TaxonomySpec
     """
     out = ProblemCollector(source)
     if not isinstance(data, dict):
+        found = 'an empty document' if data is None else \
+            f'a {"list" if isinstance(data, list) else type(data).__name__}'
         out.error('not-a-mapping', 'a taxonomy file must be a YAML mapping with '
-                  'name, tree and datasets', 'see README, "Taxonomy files"',
-                  getattr(data, 'line', None))
+                  f'name, tree and datasets, not {found}', 'see README, "Taxonomy files"',
+                  getattr(data, 'line', None) or (None if source == '<dict>' else 1))
         return None, out.problems
     check_keys(data, TOP_LEVEL_KEYS, 'the taxonomy', out)
     for key in ('name', 'tree', 'datasets'):
@@ -157,7 +159,7 @@ def parse_spec(data: Any, source: str = '<dict>') -> tuple[Optional[TaxonomySpec
     description = read_text(data.get('description'), source_text(data, 'description'),
                             'the taxonomy description', line_of(data, 'description'),
                             out)
-    roots, edges, node_lines = _parse_tree(data.get('tree'), out) \
+    roots, edges, node_lines = _parse_tree(data.get('tree'), line_of(data, 'tree'), out) \
         if 'tree' in data else ((), [], {})
 
     datasets: list[DatasetSpec] = []

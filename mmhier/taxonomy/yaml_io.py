@@ -51,6 +51,9 @@ _STR, _SEQ, _MAP = _TAG + 'str', _TAG + 'seq', _TAG + 'map'
 #: Scalar tags with a safe constructor; others (binary, merge, value, ...) are refused.
 _SCALAR_TAGS = frozenset(_TAG + t for t in ('str', 'int', 'float', 'bool', 'null',
                                             'timestamp'))
+_BREAK = re.compile('\r\n|[\r\n\x85\u2028\u2029]')
+#: Largest integer read (Python refuses to print integers of over 4300 digits).
+_MAX_INT_BITS = 4096
 _TAG_NOUNS = {_TAG + 'int': 'an integer', _TAG + 'float': 'a number',
               _TAG + 'bool': 'a boolean', _TAG + 'null': 'null',
               _TAG + 'timestamp': 'a date'}
@@ -67,6 +70,8 @@ class MarkedDict(dict):
         key_lines: Line of every key.
         duplicates: ``(key, line)`` of keys repeated in the mapping; the first
             occurrence is the one kept.
+        duplicate_texts: Source text of repeated plain keys YAML read as
+            non-strings, by index in ``duplicates``.
         key_texts: Source text of plain keys YAML read as non-strings
             (``{7: '007'}``).
         value_texts: Source text of plain scalar values YAML read as
@@ -78,6 +83,7 @@ class MarkedDict(dict):
         self.line: int | None = None
         self.key_lines: dict = {}
         self.duplicates: list = []
+        self.duplicate_texts: dict = {}
         self.key_texts: dict = {}
         self.value_texts: dict = {}
 
@@ -201,6 +207,13 @@ class _Builder:
                 f'({short_repr(str(exc))})',
                 f"quote it ('{event.value[:40]}') to keep it as text, or fix the "
                 'value') from None
+        if type(value) is int and value.bit_length() > _MAX_INT_BITS:
+            mark = event.start_mark
+            raise TaxonomyLimitError(self.source, mark.line + 1, mark.column + 1,
+                                     f'the integer {short_repr(event.value)} has more '
+                                     f'than {_MAX_INT_BITS} bits',
+                                     'label ids fit in 31 bits; quote the value if it '
+                                     'is a name')
         return value, (event.value if event.implicit[0] else None)
 
     def _add(self, value: Any, line: int, text: Optional[str]) -> None:
@@ -223,6 +236,8 @@ class _Builder:
             key, key_line, key_text = top[2], top[3], top[4]
             top[2] = _NO_KEY
             if key in container:
+                if key_text is not None:
+                    container.duplicate_texts[len(container.duplicates)] = key_text
                 container.duplicates.append((key, key_line))
                 return
             container[key] = value
@@ -286,17 +301,20 @@ class _Builder:
 _NO_KEY = object()
 
 
-def _position(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column of a character offset in ``text``."""
-    line = text.count('\n', 0, offset) + 1
-    return line, offset - (text.rfind('\n', 0, offset) + 1) + 1
+def text_position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset in ``text``, counting
+    line breaks as YAML does (``\\r\\n``, ``\\r``, ``\\n``, NEL, LS, PS)."""
+    line, line_start = 1, 0
+    for match in _BREAK.finditer(text, 0, offset):
+        line, line_start = line + 1, match.end()
+    return line, offset - line_start + 1
 
 
 def _reader_error(text: str, source: str, exc: yaml.reader.ReaderError) -> TaxonomyEncodingError:
     match = _NON_PRINTABLE.search(text)
     offset = match.start() if match else min(max(exc.position, 0), len(text))
     char = text[offset] if offset < len(text) else ''
-    line, column = _position(text, offset)
+    line, column = text_position(text, offset)
     code = f'U+{ord(char):04X}' if char else short_repr(exc.character)
     return TaxonomyEncodingError(source, line, column,
                                  f'control or non-printable character {code} '
@@ -371,13 +389,13 @@ def read_yaml(path: Union[str, os.PathLike]) -> Any:
 
 
 def read_text(path: Union[str, os.PathLike], what: str,
-              max_bytes: int = MAX_FILE_BYTES) -> str:
+              max_bytes: Optional[int] = None) -> str:
     """Read a UTF-8 text file (a leading byte-order mark is dropped).
 
     Args:
         path: The file.
         what: What the file is, for messages (``'taxonomy file'``).
-        max_bytes: Largest size read.
+        max_bytes: Largest size read; :data:`MAX_FILE_BYTES` when ``None``.
 
     Returns:
         The text.
@@ -389,6 +407,7 @@ def read_text(path: Union[str, os.PathLike], what: str,
         TaxonomyLimitError: The file is larger than ``max_bytes``.
     """
     source = os.fspath(path)
+    max_bytes = MAX_FILE_BYTES if max_bytes is None else max_bytes
     try:
         with open(source, 'rb') as f:
             data = f.read(max_bytes + 1)
@@ -412,9 +431,8 @@ def read_text(path: Union[str, os.PathLike], what: str,
     try:
         return data.decode('utf-8')
     except UnicodeDecodeError as exc:
-        line = data.count(b'\n', 0, exc.start) + 1
-        line_start = data.rfind(b'\n', 0, exc.start) + 1
-        column = len(data[line_start:exc.start].decode('utf-8', 'replace')) + 1
+        before = data[:exc.start].decode('utf-8', 'replace')
+        line, column = text_position(before, len(before))
         raise TaxonomyEncodingError(
             source, line, column,
             f'byte 0x{data[exc.start]:02x} is not UTF-8 text (is this a '
