@@ -39,7 +39,8 @@ if str(REPO_ROOT) not in sys.path:  # run as a script without installing mmhier
 from mmengine.config import Config  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 
-from mmhier.tool_support import (CheckpointNotFoundError, ConfigError,  # noqa: E402
+from mmhier.tool_support import (CheckpointError,  # noqa: E402
+                                 CheckpointNotFoundError, ConfigError,
                                  add_cfg_options_argument, add_debug_argument,
                                  build_runner, check_checkpoint, load_tool_config,
                                  register_mmhier, run_tool)
@@ -143,7 +144,15 @@ def train(args: argparse.Namespace) -> None:
     cfg = build_config(args)
     runner = build_runner(cfg)
     path, resume, purpose = checkpoint_to_load(cfg, runner.work_dir)
-    check_checkpoint(path, runner.model, resume=resume, purpose=purpose)
+    try:
+        check_checkpoint(path, runner.model, resume=resume, purpose=purpose)
+    except CheckpointError as exc:
+        others = sorted((p for p in Path(runner.work_dir).glob('*.pth')
+                         if p.is_file() and str(p) != path), key=lambda p: p.stat().st_mtime)
+        if cfg.get('load_from') is not None or not others:
+            raise
+        raise type(exc)(exc.path, f'{exc.reason}; to resume from the checkpoint '
+                              f'before it: --resume {others[-1]}') from exc
     runner.train()
 
 

@@ -9,15 +9,18 @@ being built: :func:`mmengine.registry.build_from_cfg` holds the class
 config's fault only if the evidence fits:
 
 * an unknown ``type``: ``build_from_cfg`` raised the ``KeyError`` and a dict
-  of the user's config has that type;
+  of the user's config has that type (or a dict has no ``type`` at all);
 * a keyword the class does not take, or a required one missing: the
   ``TypeError`` names the class being built (or a base it forwards
-  ``**kwargs`` to) and the key is in one of the user's dicts (for calls
-  outside ``build_from_cfg``, e.g. the ``DataLoader`` MMEngine makes of
-  ``train_dataloader``, the key must also be in the dict the failing call
-  received);
+  ``**kwargs`` to) and the key is in one of the user's dicts; for calls
+  outside ``build_from_cfg`` (the ``DataLoader`` MMEngine makes of
+  ``train_dataloader``, ``build_norm_layer(norm_cfg)``, a hook passing its
+  stored ``**kwargs`` on) the key must also be in a dict the failing frame
+  holds;
 * a ``ValueError`` / ``AssertionError`` raised by the constructor (or a
-  method it calls on itself) of an object built from the user's dict.
+  method it calls on itself) of an object built from the user's dict;
+* a ``ValueError`` / ``AssertionError`` / ``KeyError`` raised by MMEngine's
+  ``Runner`` itself while it checks the config's parts.
 
 Everything else (a ``TypeError`` inside some helper, a key no user dict
 holds, any other exception type) is left alone: an internal bug keeps its

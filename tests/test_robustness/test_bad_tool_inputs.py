@@ -243,6 +243,22 @@ def test_resume_from_weights_only_checkpoint(files, tmp_path, capsys):
     assert f"--cfg-options load_from={files['good']} without --resume" in error
 
 
+def test_auto_resume_from_a_damaged_latest_checkpoint(files, tmp_path, capsys):
+    work = tmp_path / 'work'
+    work.mkdir()
+    earlier, latest = work / 'iter_1.pth', work / 'iter_2.pth'
+    earlier.write_bytes(files['good'].read_bytes())
+    os.utime(earlier, (1e9, 1e9))
+    latest.write_bytes((files['bad'] / 'truncated.pth').read_bytes())
+    (work / 'last_checkpoint').write_text(str(latest))
+    config = tmp_path / 'auto_resume.py'
+    config.write_text(files['text'])
+    status, error = run('train', [config, '--work-dir', work, '--resume'], capsys)
+    assert status == 1
+    assert error.startswith(f'error: checkpoint {latest}: cannot be read')
+    assert error.endswith(f'to resume from the checkpoint before it: --resume {earlier}')
+
+
 def test_corrupt_photos_are_skipped_and_reported(files, tmp_path, capsys):
     photos, out = files['photos'], tmp_path / 'out'
     config = tmp_path / 'photos.py'
