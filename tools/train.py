@@ -148,11 +148,12 @@ def train(args: argparse.Namespace) -> None:
         check_checkpoint(path, runner.model, resume=resume, purpose=purpose)
     except CheckpointError as exc:
         others = sorted((p for p in Path(runner.work_dir).glob('*.pth')
-                         if p.is_file() and str(p) != path), key=lambda p: p.stat().st_mtime)
-        if cfg.get('load_from') is not None or not others:
+                         if p.is_file() and p.resolve() != Path(path).resolve()),
+                        key=lambda p: p.stat().st_mtime)
+        if cfg.get('load_from') is not None or not others:  # not the automatic one
             raise
         raise type(exc)(exc.path, f'{exc.reason}; to resume from the checkpoint '
-                              f'before it: --resume {others[-1]}') from exc
+                        f'before it: --resume {others[-1]}') from exc
     runner.train()
 
 
