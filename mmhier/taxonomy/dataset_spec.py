@@ -117,7 +117,7 @@ def _parse_class(label_id: Any, raw: Any, dataset: str, line: Optional[int],
         return DatasetClass(label_id, raw, raw, {}, line)
     where = f'dataset {dataset!r}, id {label_id}'
     if not isinstance(raw, dict):
-        if raw is not None and not isinstance(raw, list):
+        if (raw is not None or value_text) and not isinstance(raw, list):
             name = read_name(raw, value_text, f'{where}: class name', line, out)
             return None if name is None else DatasetClass(label_id, name, name, {}, line)
         out.error('bad-class', f'{where}: expected a class name or a mapping with '
@@ -128,7 +128,7 @@ def _parse_class(label_id: Any, raw: Any, dataset: str, line: Optional[int],
         check_keys(raw, CLASS_KEYS, where, out)
     name = raw.get('name')
     if not plain_name(name):
-        if name is None:
+        if name is None and not source_text(raw, 'name'):
             out.error('empty-name', f'{where}: class has no name', 'add `name: ...`',
                       line)
             return None
@@ -148,7 +148,7 @@ def _parse_class(label_id: Any, raw: Any, dataset: str, line: Optional[int],
     node: Optional[str] = None
     if not ignore:
         node = raw.get('node', name)
-        if node is None:
+        if node is None and not source_text(raw, 'node'):
             out.error('empty-name', f'{where}: class {name!r} maps to an empty node '
                       'name', 'name the node, or write `ignore: true`', line)
             return None

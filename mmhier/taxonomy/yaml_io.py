@@ -355,6 +355,11 @@ def parse_yaml(text: str, source: str = '<string>') -> Any:
                 loader.dispose()
     except yaml.reader.ReaderError as exc:
         raise _reader_error(text, source, exc) from None
+    except UnicodeEncodeError as exc:  # a lone surrogate in the str given
+        line, column = text_position(text, exc.start)
+        raise TaxonomyEncodingError(source, line, column,
+                                    f'character U+{ord(text[exc.start]):04X} (a lone '
+                                    'surrogate) is not allowed in YAML') from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
