@@ -120,3 +120,88 @@ def test_malformed_documents(text, code):
     with pytest.raises(TaxonomyValidationError) as info:
         Taxonomy.from_string(text)
     assert code in [p.code for p in info.value.errors]
+
+
+# ------------------------------------------------------------ duplicates
+DS = 'datasets:\n  d:\n    annotation: pixel\n    classes: {0: sky, 1: road, 2: lane}\n'
+
+
+@pytest.mark.parametrize('text, code, line, words', [
+    ('tree:\n  root:\n    sky:\n    ground: [road, lane, road]\n' + DS,
+     'duplicate-name', 5, "node 'road' is listed 2 times under 'ground'"),
+    ('tree:\n  root:\n    sky:\n    ground:\n      road:\n      lane:\n      road:\n' + DS,
+     'duplicate-name', 8, "node 'road' is listed twice under 'ground'"),
+    ('tree:\n  root:\n    sky:\n    ground:\n      - road\n      - lane\n'
+     '      - road: [a, b]\n' + DS, 'duplicate-name', 8, "'road' is listed 2 times"),
+    ('tree:\n  root:\n    sky:\n    ground:\n      - {road: , lane: , road: }\n' + DS,
+     'duplicate-name', 6, "node 'road' is listed twice under 'ground'"),
+    ('tree:\n  root:\n    sky:\n    ground: [road, lane]\n    more: [road, x]\n' + DS,
+     'two-parents', 6, "node 'road' has 2 parents"),
+    ('tree:\n  root:\n    sky:\n    ground: [road, lane]\n  root:\n' + DS,
+     'duplicate-name', 6, "node 'root' is listed twice under tree"),
+    ('tree:\n  root: [sky, road, lane]\n' + DS + '  d:\n    annotation: box\n'
+     '    classes: {0: sky}\n', 'duplicate-key', 8, "dataset 'd' is defined twice"),
+    ('tree:\n  root: [sky, road, lane]\n' + DS.replace('2: lane}', '2: lane, 1: x}'),
+     'duplicate-id', 7, 'label id 1 is listed twice'),
+    ('tree:\n  root: [sky, road, lane]\n' + DS.replace('2: lane}', '2: lane, 3: '
+     '{name: lane, node: road}}'), 'duplicate-name', 7, "ids 2 and 3 are both named 'lane'"),
+    ('tree:\n  root: [sky, road, lane]\n' + DS + '    supervision: {skip: [], force: '
+     '[root, root]}\n', 'duplicate-name', 8, "supervision.force lists 'root' twice"),
+    ('tree:\n  root: [sky, road, lane]\n' + DS.replace('0: sky', '0: {name: sky, '
+     'attributes: {shape: a, shape: b}}'), 'duplicate-key', 7,
+     "key 'shape' appears twice in attributes"),
+    ('tree:\n  root: [sky, road, lane]\n' + DS.replace('pixel', 'pixel\n    num_ids: 9\n'
+     '    ignore_ids: [3, "4-8", 8]'), 'duplicate-id', 8, 'id 8 is listed twice'),
+    ('tree:\n  root: [sky, road, lane]\n' + DS.replace('pixel', 'pixel\n    annotation: '
+     'box'), 'duplicate-key', 7, "key 'annotation' appears twice in dataset 'd'"),
+    ('tree:\n  root: [sky, road, lane]\n' + DS + 'name: again\n', 'duplicate-key', 8,
+     "key 'name' appears twice in the taxonomy"),
+])
+def test_duplicates_are_errors_wherever_they_appear(text, code, line, words):
+    text = 'name: dup\n' + text
+    with pytest.raises(TaxonomyValidationError) as info:
+        Taxonomy.from_string(text, 'dup.yaml')
+    found = [p for p in info.value.errors if p.code == code and words in p.message]
+    assert found, info.value.errors
+    assert found[0].line == line and found[0].source == 'dup.yaml'
+    assert f'dup.yaml:{line}: error [{code}]' in str(info.value)
+
+
+def test_five_different_problems_are_listed_at_once():
+    text = ('name: five\ntree:\n  root:\n    sky:\n    007:\n    ground: [road, lane, '
+            'road]\ndatasets:\n  d:\n    annotation: pixels\n    num_ids: 4\n'
+            "    classes: {0: sky, 1: road, 2: lane, 3: '007', 9: sky}\n")
+    with pytest.raises(TaxonomyValidationError) as info:
+        Taxonomy.from_string(text, 'five.yaml')
+    assert sorted((p.code, p.line) for p in info.value.errors) == [
+        ('bad-annotation', 9), ('duplicate-name', 6), ('duplicate-name', 11),
+        ('id-out-of-range', 11), ('numeric-name', 5)]
+    assert str(info.value).startswith('5 error(s) in taxonomy:\nfive.yaml:5: error '
+                                      '[numeric-name]')
+
+
+# ------------------------------------------------- untrained classifiers
+def test_untrained_classifier_names_the_datasets_labelling_below_it():
+    problems = validate_file(FIXTURES / 'invalid' / 'untrained_classifier.yaml')
+    ground, sign = [p for p in problems if p.code == 'untrained-classifier']
+    assert ground.message == ("classifier 'ground' (2 outputs) is trained by no dataset: "
+                              "'d' labels only 'road' below it; 'e' labels only 'lane' "
+                              "below it")
+    assert "supervision.force of 'd'" in ground.hint
+    assert sign.message.endswith('no dataset labels anything below it')
+
+
+def test_untrained_classifier_through_skip():
+    text = ('name: t\ntree:\n  root:\n    sky:\n    ground: [road, lane]\ndatasets:\n'
+            '  d:\n    annotation: pixel\n    classes: {0: sky, 1: road, 2: lane}\n'
+            '    supervision: {skip: [ground]}\n')
+    with pytest.raises(TaxonomyValidationError) as info:
+        Taxonomy.from_string(text)
+    error, = info.value.errors
+    assert error.code == 'untrained-classifier' and error.line == 5
+    assert "'d' lists it under supervision.skip" in error.message
+
+
+def test_force_trains_a_classifier_from_one_child():
+    tax = Taxonomy.from_file(FIXTURES / 'valid' / 'untrained_but_forced.yaml')
+    assert tax.supervising_datasets('ground') == ('d',)
