@@ -136,7 +136,12 @@ fi
 "${vpy}" - <<'PYEOF'
 import importlib.metadata as md
 import torch, mmengine, mmcv, mmseg
+import mmengine.config.utils as cfg_utils
 assert torch.__version__.split("+")[0] == "2.13.0", torch.__version__
+# mmhier's start-up hook (mmhier_config_alias.pth) lets `mmseg::` config bases
+# resolve on the onedl fork.
+assert cfg_utils.MODULE2PACKAGE["mmseg"] != "mmsegmentation", \
+    "[setup_env] ERROR: mmhier_config_alias.pth is not active"
 for upstream in ("mmengine", "mmcv", "mmsegmentation", "opencv-python"):
     try:
         md.distribution(upstream)
