@@ -2,8 +2,8 @@
 registers ``HierarchicalDecodeHead``, ``FlatTaxonomyHead``,
 ``HierarchicalLoss`` and ``TaxonomyEncoderDecoder`` into mmseg's MODELS
 registry."""
-from mmhier.models.decision import (greedy_decision, greedy_from_choices, path_decision,
-                                    path_log_probs)
+from mmhier.models.decision import (classifier_choice, greedy_decision, greedy_from_choices,
+                                    path_decision, path_log_probs, path_probabilities)
 from mmhier.models.heads import FlatTaxonomyHead, HierarchicalDecodeHead
 from mmhier.models.losses import HierarchicalLoss, hierarchical_cross_entropy
 from mmhier.models.output_nodes import output_nodes
@@ -13,6 +13,6 @@ from mmhier.models.tables import DecisionTables, LossTables
 __all__ = [
     'DecisionTables', 'FlatTaxonomyHead', 'HierarchicalDecodeHead', 'HierarchicalLoss',
     'LossTables', 'TaxonomyEncoderDecoder',
-    'greedy_decision', 'greedy_from_choices', 'hierarchical_cross_entropy', 'output_nodes', 'path_decision',
-    'path_log_probs'
+    'classifier_choice', 'greedy_decision', 'greedy_from_choices', 'hierarchical_cross_entropy',
+    'output_nodes', 'path_decision', 'path_log_probs', 'path_probabilities'
 ]

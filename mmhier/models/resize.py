@@ -1,23 +1,46 @@
-"""Bilinear upsampling of row ranges, for deciding large images in chunks.
+"""Bilinear upsampling by bands of output rows, identical to the whole image.
 
-``F.interpolate`` produces the whole output at once. To decide a 12 MP image
-without holding every classifier's full-resolution logits, the head upsamples
-a band of output rows at a time with :func:`resize_rows`, which computes the
-same bilinear weights as ``F.interpolate`` (``mode='bilinear'``) for just
-those rows.
+To decide a 12 MP image without holding every classifier's full-resolution
+logits, the head upsamples a band of output rows at a time. A pixel's value
+must not depend on which band it falls in, or the decision would change with
+the memory budget. :class:`BilinearRows` therefore upsamples in two passes
+whose per-pixel arithmetic is fixed:
+
+1. rows: ``top * (1 - w) + bottom * w`` with the source rows and weight of
+   the output row in the *whole* image (tables computed once for all rows),
+   as three separate element-wise tensor operations in the compute dtype
+   (fp32, or fp64 for fp64 logits) - each one correctly rounded, so the
+   result does not depend on vectorisation, threads or the band's extent;
+2. columns: ``F.interpolate`` of that band to the output width with the
+   band's own height, i.e. the identity along rows (weights exactly 1 and 0),
+   so every pixel sees the same column weights and neighbours in every band.
+
+The whole image is the band ``0:H``, so deciding at once and in bands is the
+same computation. bf16 and fp16 logits are upsampled in fp32 (as
+``F.interpolate`` itself accumulates them), so low-precision logits are never
+rounded between the passes. Values equal ``F.interpolate(mode='bilinear')`` up
+to float rounding; logits are assumed finite.
 """
 from __future__ import annotations
 
 from typing import Iterator
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 
-def _source_index(out_size: int, in_size: int, align_corners: bool,
-                  device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
-    """Lower/upper source index and upper weight of every output position."""
-    out = torch.arange(out_size, device=device, dtype=torch.float32)
+def compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    """Dtype upsampled logits are computed and returned in: fp64 stays fp64,
+    everything else (bf16, fp16, fp32) becomes fp32."""
+    return torch.promote_types(dtype, torch.float32)
+
+
+def _source_index(out_size: int, in_size: int, align_corners: bool, device: torch.device,
+                  dtype: torch.dtype) -> tuple[Tensor, Tensor, Tensor]:
+    """Lower/upper source index and upper weight of every output position,
+    as ``F.interpolate(mode='bilinear')`` maps them."""
+    out = torch.arange(out_size, device=device, dtype=dtype)
     if align_corners:
         scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
         src = out * scale
@@ -28,9 +51,57 @@ def _source_index(out_size: int, in_size: int, align_corners: bool,
     return low, high, (src - low).clamp(0, 1)
 
 
+class BilinearRows:
+    """Bilinear upsampling of ``x`` to ``size``, one band of rows at a time.
+
+    Keeps ``x`` channels-last in the compute dtype (no copy if it already
+    is: a band's source rows are then gathered as whole rows) and the row
+    tables of the whole output. Differentiable.
+
+    Args:
+        x: Input maps, any float dtype and memory format.
+        size: Full output size ``(H, W)``.
+        align_corners: As for ``F.interpolate``.
+
+    Shape:
+        - x: ``(N, C, h, w)``
+    """
+
+    def __init__(self, x: Tensor, size: tuple[int, int], align_corners: bool = False):
+        self.height, self.width = (int(s) for s in size)
+        self.align_corners = align_corners
+        self.dtype = compute_dtype(x.dtype)
+        # (N, h, w, C) view of channels-last data
+        self.source = x.to(self.dtype, memory_format=torch.channels_last).permute(0, 2, 3, 1)
+        low, high, weight = _source_index(self.height, x.shape[2], align_corners, x.device,
+                                          self.dtype)
+        self.low, self.high = low, high
+        self.weight_high = weight.view(-1, 1, 1)
+        self.weight_low = (1 - weight).view(-1, 1, 1)
+
+    def __call__(self, start: int, stop: int) -> Tensor:
+        """Output rows ``start:stop``.
+
+        Returns:
+            The band in the compute dtype (see :func:`compute_dtype`), with
+            channels-last strides (a pixel's channels are contiguous).
+
+        Shape:
+            output: ``(N, C, stop - start, W)``
+        """
+        top = self.source.index_select(1, self.low[start:stop])
+        bottom = self.source.index_select(1, self.high[start:stop])
+        top = top.mul_(self.weight_low[start:stop])
+        bottom = bottom.mul_(self.weight_high[start:stop])
+        rows = top.add_(bottom).permute(0, 3, 1, 2)       # (N, C, rows, w)
+        return F.interpolate(rows, size=(stop - start, self.width), mode='bilinear',
+                             align_corners=self.align_corners)
+
+
 def resize_rows(x: Tensor, size: tuple[int, int], start: int, stop: int,
                 align_corners: bool = False) -> Tensor:
-    """Rows ``start:stop`` of ``F.interpolate(x, size, mode='bilinear')``.
+    """Rows ``start:stop`` of the bilinear upsampling of ``x`` to ``size``;
+    bit for bit the same rows as ``resize(x, size)[:, :, start:stop]``.
 
     Args:
         x: Input maps.
@@ -40,18 +111,24 @@ def resize_rows(x: Tensor, size: tuple[int, int], start: int, stop: int,
         align_corners: As for ``F.interpolate``.
 
     Returns:
-        The band of output rows.
+        The band, in the compute dtype (see :func:`compute_dtype`).
 
     Shape:
         - x: ``(N, C, h, w)``
         - output: ``(N, C, stop - start, W)``
     """
-    height, width = size
-    r_low, r_high, r_w = _source_index(height, x.shape[2], align_corners, x.device)
-    c_low, c_high, c_w = _source_index(width, x.shape[3], align_corners, x.device)
-    r_low, r_high, r_w = r_low[start:stop], r_high[start:stop], r_w[start:stop]
-    rows = torch.lerp(x[:, :, r_low], x[:, :, r_high], r_w.view(1, 1, -1, 1).to(x.dtype))
-    return torch.lerp(rows[..., c_low], rows[..., c_high], c_w.to(x.dtype))
+    return BilinearRows(x, size, align_corners)(start, stop)
+
+
+def resize(x: Tensor, size: tuple[int, int], align_corners: bool = False) -> Tensor:
+    """Bilinear upsampling of the whole of ``x`` to ``size`` (the band of all
+    rows of :class:`BilinearRows`).
+
+    Shape:
+        - x: ``(N, C, h, w)``
+        - output: ``(N, C, H, W)`` in the compute dtype, channels-last strides
+    """
+    return BilinearRows(x, size, align_corners)(0, int(size[0]))
 
 
 def row_chunks(height: int, bytes_per_row: int, max_bytes: int) -> Iterator[tuple[int, int]]:

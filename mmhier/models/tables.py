@@ -32,9 +32,11 @@ class DecisionTables(nn.Module):
             ``j`` (-1 padding).
         output_index: ``(N,)`` output channel of every output node, else -1.
         output_nodes: ``(num_outputs,)`` node index of every output channel.
-        path_matrix: ``(num_outputs, T)`` float, 1 where flat classifier
-            output ``t`` (children of all classifiers, concatenated in
-            classifier order) lies on the path to the output node.
+        path_index: ``(L, num_outputs)`` flat classifier output (children
+            of all classifiers, concatenated in classifier order: ``T`` in
+            all) of the path to each output node at level ``1 .. L`` (``L``:
+            the deepest output node's level); ``T`` (one past the last)
+            where the path is shorter.
     """
 
     def __init__(self, taxonomy: Taxonomy, outputs: Sequence[int]):
@@ -54,12 +56,12 @@ class DecisionTables(nn.Module):
         is_output[outputs] = True
         output_index = np.full(num_nodes, -1, dtype=np.int64)
         output_index[outputs] = np.arange(len(outputs))
-        path = np.zeros((len(outputs), offset), dtype=np.float32)
         anc = taxonomy.ancestor_at_level  # (L + 1, N)
-        for k in range(1, taxonomy.num_levels + 1):
-            nodes = anc[k][outputs]
+        depth = int(taxonomy.node_level[outputs].max())  # deepest output node
+        path = np.full((depth, len(outputs)), offset, dtype=np.int64)
+        for k in range(1, depth + 1):
             on_path = taxonomy.node_level[outputs] >= k
-            path[np.flatnonzero(on_path), flat_of_node[nodes[on_path]]] = 1.0
+            path[k - 1, on_path] = flat_of_node[anc[k][outputs[on_path]]]
         #: Node index of every classifier (Python ints: loop bounds, no sync).
         self.classifier_nodes: list[int] = [c.node_index for c in classifiers]
         # Classifiers below the root that a descent can reach: their node is
@@ -70,13 +72,14 @@ class DecisionTables(nn.Module):
             parent = taxonomy.parent_index[c.node_index]
             if parent >= 0:
                 reached[c.node_index] &= reached[parent] and not is_output[parent]
-        #: Classifier indices (root excluded) the greedy descent visits.
-        self.descending_classifiers: list[int] = [
+        #: Classifier indices the greedy descent visits, in preorder (the
+        #: root first).
+        self.greedy_classifiers: list[int] = [0] + [
             c.index for c in classifiers[1:] if reached[c.node_index]]
         self.register_buffer('child_node', _long(child_node), False)
         self.register_buffer('output_index', _long(output_index), False)
         self.register_buffer('output_nodes', _long(outputs), False)
-        self.register_buffer('path_matrix', torch.as_tensor(path), False)
+        self.register_buffer('path_index', _long(path), False)
 
 
 class LossTables(nn.Module):

@@ -105,9 +105,13 @@ def test_decision_tables_shapes(shipped):
     tables = DecisionTables(tax, output_nodes(tax))
     sizes = [c.num_outputs for c in tax.classifiers]
     assert tables.child_node.shape == (len(sizes), max(sizes))
-    assert tables.path_matrix.shape == (tax.num_leaves, sum(sizes))
+    assert tables.path_index.shape == (tax.num_levels, tax.num_leaves)
     stop = list(tax.leaves).index('stop')
-    assert tables.path_matrix[stop].sum() == 3   # root, Traffic Sign, Front
+    flat_names = [tax.nodes[n] for c in tax.classifiers for n in c.child_indices]
+    assert [flat_names[t] for t in tables.path_index[:, stop].tolist()] == [
+        'Traffic Sign', 'Traffic Sign (Front)', 'stop']
+    sky = list(tax.leaves).index('Sky')   # a level-1 leaf: padded below
+    assert tables.path_index[1:, sky].tolist() == [sum(sizes)] * (tax.num_levels - 1)
     np.testing.assert_array_equal(tables.output_nodes.numpy(), tax.leaf_indices)
 
 

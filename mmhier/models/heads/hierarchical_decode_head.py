@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Optional, Sequence, Union
+from typing import Iterator, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -12,13 +12,12 @@ from mmseg.registry import MODELS
 from mmseg.utils import SampleList
 from torch import Tensor, nn
 
-from mmhier.models.decision import (greedy_decision, greedy_from_choices, path_decision,
-                                    path_log_probs)
+from mmhier.models.decision import classifier_choice, greedy_step, path_probabilities
 from mmhier.models.heads.branch import ClassifierBranch
 from mmhier.models.heads.taxonomy_state import TaxonomyStateMixin
 from mmhier.models.losses.hierarchical_loss import HierarchicalLoss
 from mmhier.models.output_nodes import output_nodes
-from mmhier.models.resize import resize_rows, row_chunks
+from mmhier.models.resize import BilinearRows, compute_dtype, row_chunks
 from mmhier.models.tables import DecisionTables
 from mmhier.structures import IGNORE_INDEX
 from mmhier.taxonomy import Taxonomy, load_taxonomy
@@ -145,51 +144,81 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
                                      device=labels.device)
         return self.loss_decode(logits, labels, dataset_index)
 
+    def _row_bands(self, seg_logits: Sequence[Tensor], size) -> list[tuple[int, int]]:
+        """Bands of output rows within ``max_upsample_bytes`` (one band when
+        the whole image fits).
+
+        Bytes per output row, in the compute dtype: a classifier's band holds
+        its two gathered source rows and their blend at logit width and the
+        upsampled row; greedy adds the choice and the node maps of the
+        descent, path every classifier's probabilities twice (the softmax
+        outputs and their concatenation) and two output-sized maps.
+        """
+        height, width = (int(s) for s in size)
+        batch, in_width = seg_logits[0].shape[0], seg_logits[0].shape[-1]
+        item = compute_dtype(seg_logits[0].dtype).itemsize
+        k_max = max(x.shape[1] for x in seg_logits)
+        row_bytes = item * k_max * (3 * in_width + width)
+        if self.decision == 'greedy':
+            row_bytes += 8 * width * 4
+        else:
+            total = sum(x.shape[1] for x in seg_logits)
+            row_bytes += item * width * (2 * total + 1 + 2 * self.out_channels) + 8 * width
+        return list(row_chunks(height, batch * row_bytes, self.max_upsample_bytes))
+
+    def _path_bands(self, seg_logits: Sequence[Tensor],
+                    size) -> Iterator[tuple[int, int, Tensor]]:
+        """Path probabilities of the output nodes, band by band (every
+        classifier's logits are held channels-last in the compute dtype).
+
+        Yields:
+            ``(start, stop, probs)``: ``probs`` of rows ``start:stop``,
+            ``(N, num_outputs, stop - start, W)``.
+        """
+        ups = [BilinearRows(x, size, self.align_corners) for x in seg_logits]
+        for start, stop in self._row_bands(seg_logits, size):
+            yield start, stop, path_probabilities((up(start, stop) for up in ups), self.tables)
+
     def decide(self, seg_logits: Sequence[Tensor], size) -> Tensor:
         """Node decided for every output pixel.
 
-        When upsampling every classifier's logits to ``size`` at once would
-        exceed ``max_upsample_bytes``, the image is decided in bands of rows:
-        for the greedy rule one classifier at a time per band (only its
-        decision is kept), for the path rule all classifiers per band. Peak
-        memory then stays near ``max_upsample_bytes`` plus the output.
+        The logits are upsampled (:class:`~mmhier.models.resize.BilinearRows`)
+        and decided in bands of rows within ``max_upsample_bytes`` - one band
+        when everything fits: for the greedy rule one classifier at a time
+        (band by band, keeping only the node map), for the path rule all
+        classifiers per band. Every pixel is computed with the same
+        arithmetic in any band, so the decision never depends on the budget,
+        in any dtype; it is the argmax of :meth:`predict_by_feat`'s scores.
 
         Returns:
             ``(N, H, W)`` int64 node indices (always output nodes).
         """
         height, width = (int(s) for s in size)
-        batch = seg_logits[0].shape[0]
-        total = sum(x.shape[1] for x in seg_logits)
-        rule = greedy_decision if self.decision == 'greedy' else path_decision
-        if batch * total * width * height * 4 <= self.max_upsample_bytes:
-            # channels-last makes the per-pixel argmax over children contiguous
-            logits = [x.contiguous(memory_format=torch.channels_last) for x in seg_logits]
-            return rule(self._upsample(logits, (height, width)), self.tables)
-        nodes = seg_logits[0].new_empty((batch, height, width), dtype=torch.long)
-        # Bytes per output row: a band's upsampling holds about three copies of
-        # the rows it produces (two gathered source rows and the result).
-        if self.decision == 'greedy':
-            row_bytes = batch * width * (3 * 4 * max(x.shape[1] for x in seg_logits)
-                                         + 8 * len(seg_logits))
-        else:
-            row_bytes = batch * width * 4 * (3 * total + self.out_channels)
-        for start, stop in row_chunks(height, row_bytes, self.max_upsample_bytes):
-            def band(x: Tensor) -> Tensor:
-                return resize_rows(x, (height, width), start, stop, self.align_corners)
-            if self.decision == 'greedy':
-                choices = [band(x).argmax(dim=1) for x in seg_logits]
-                nodes[:, start:stop] = greedy_from_choices(choices, self.tables)
-            else:
-                nodes[:, start:stop] = rule([band(x) for x in seg_logits], self.tables)
+        nodes = seg_logits[0].new_empty((seg_logits[0].shape[0], height, width),
+                                        dtype=torch.long)
+        if self.decision == 'path':
+            for start, stop, probs in self._path_bands(seg_logits, size):
+                nodes[:, start:stop] = self.output_nodes[probs.argmax(dim=1)]
+            return nodes
+        bands = self._row_bands(seg_logits, size)
+        for turn, j in enumerate(self.tables.greedy_classifiers):
+            up = BilinearRows(seg_logits[j], size, self.align_corners)
+            for start, stop in bands:
+                band = nodes[:, start:stop]
+                band[...] = greedy_step(band if turn else None, j,
+                                        classifier_choice(up(start, stop)), self.tables)
+            del up   # one classifier's source at a time
         return nodes
 
     def predict_by_feat(self, seg_logits: Sequence[Tensor], batch_img_metas) -> Tensor:
-        """Scores over the output nodes at input size.
+        """Scores over the output nodes at input size; their argmax is
+        exactly :meth:`decide`'s decision.
 
-        Greedy: the one-hot decision. Path: the path probabilities.
+        Greedy: the one-hot decision. Path: the path probabilities, computed
+        in the same bands as :meth:`decide`.
 
         Shape:
-            output: ``(N, num_outputs, H, W)``
+            output: ``(N, num_outputs, H, W)`` fp32 (fp64 for fp64 logits)
         """
         meta = batch_img_metas[0]
         if isinstance(meta['img_shape'], torch.Size):
@@ -198,10 +227,17 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
             size = meta['pad_shape'][:2]
         else:
             size = meta['img_shape']
+        height, width = (int(s) for s in size)
+        batch = seg_logits[0].shape[0]
         if self.decision == 'path':
-            return path_log_probs(self._upsample(seg_logits, size), self.tables).exp()
+            dtype = compute_dtype(seg_logits[0].dtype)
+            scores = seg_logits[0].new_empty((batch, height, width, self.out_channels),
+                                             dtype=dtype).movedim(-1, 1)
+            for start, stop, probs in self._path_bands(seg_logits, size):
+                scores[:, :, start:stop] = probs
+            return scores
         nodes = self.decide(seg_logits, size)
         channel = self.tables.output_index[nodes].unsqueeze(1)
-        scores = seg_logits[0].new_zeros((nodes.shape[0], self.out_channels, *nodes.shape[1:]),
+        scores = seg_logits[0].new_zeros((batch, self.out_channels, height, width),
                                          dtype=torch.float32)
         return scores.scatter_(1, channel, 1.0)
