@@ -8,7 +8,10 @@ and whose dataset trains ``j``. They split into
 - ``P1_j``: per-pixel annotations, and
 - ``P2_j``: box pseudo labels, kept only where the current (detached)
   decisions of all of ``j``'s ancestor classifiers agree with the pixel's path
-  (online refinement of the pseudo masks),
+  (online refinement of the pseudo masks): exactly where the greedy decision
+  passes through ``j``'s node, since both take a classifier's decision from
+  :func:`~mmhier.models.decision.classifier_choice` (the first maximal logit
+  at exact ties),
 
 and ``L_j = mean_{P1_j} CE + mean_{P2_j} CE``; an empty set contributes 0.
 Everything is computed with lookup tables and masks: no Python loop over
@@ -24,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from mmhier.models.decision import classifier_choice
 from mmhier.models.tables import LossTables
 from mmhier.structures import decode_labels
 
@@ -78,13 +82,11 @@ def hierarchical_cross_entropy(logits: Sequence[Tensor], labels: Tensor,
     trains = tables.trains[dataset_index].view(-1, len(logits), 1, 1)  # (N, C, 1, 1)
     not_box = ~is_box
     losses, correct, counted = [], [], []
-    on_path: list[Tensor] = []  # classifier's own decision follows the pixel's path
+    on_path: list[Tensor] = []  # classifier's own choice follows the pixel's path
     agree: list[Tensor] = []    # ... and so do all its ancestors' decisions
     for j, x in enumerate(logits):
         path = torch.take(tables.path_targets[j], node)           # -1: not below j
-        scores = x.detach()
-        picked = scores.gather(1, path.clamp(min=0).unsqueeze(1)).squeeze(1)
-        on_path.append((picked >= scores.amax(dim=1)) & (path >= 0))
+        on_path.append(classifier_choice(x) == path)              # false where path < 0
         parent = tables.parent_list[j]
         agreed = agree[parent] & on_path[parent] if parent >= 0 else None
         agree.append(agreed if agreed is not None else torch.ones_like(is_box))
