@@ -36,6 +36,7 @@ import yaml
 
 from mmhier.taxonomy.errors import TaxonomyError
 from mmhier.taxonomy.reprs import short_repr
+from mmhier.taxonomy.scalars import bad_name_character
 from mmhier.taxonomy.yaml_io import read_text
 
 __all__ = [
@@ -211,21 +212,29 @@ def _entry_problems(index: int, entry: Any) -> list[str]:
     problems = []
     name = entry.get('name')
     if not isinstance(name, str) or not name.strip():
-        problems.append(f'label {index} has no "name" (got {short_repr(name)})\n    hint: add '
-                        'its Mapillary path, e.g. "name": "construction--flat--road"')
+        problems.append(f'label {index} has no "name" (got {short_repr(name)})\n'
+                        '    hint: add its Mapillary path, e.g. "name": '
+                        '"construction--flat--road"')
     elif name.count(SEPARATOR) >= MAX_SEGMENTS:
         problems.append(f'label {index}: name {short_repr(name)} has more than '
                         f'{MAX_SEGMENTS} "--" segments\n    hint: Mapillary names are '
                         'short paths such as "object--traffic-sign--front"')
     elif any(not s.strip() for s in name.split(SEPARATOR)):
-        problems.append(f'label {index}: name {short_repr(name)} has an empty path segment\n'
-                        '    hint: separate segments by exactly "--", e.g. '
+        problems.append(f'label {index}: name {short_repr(name)} has an empty path '
+                        'segment\n    hint: separate segments by exactly "--", e.g. '
                         '"object--traffic-sign--front"')
+    elif bad_name_character(name):
+        problems.append(f'label {index}: name {short_repr(name)} contains '
+                        f'{bad_name_character(name)}\n    hint: remove it')
     readable = entry.get('readable')
-    if not isinstance(readable, str) or not readable.strip():
-        problems.append(f'label {index} ({short_repr(name)}) has no "readable" name (got '
-                        f'{short_repr(readable)})\n    hint: add e.g. "readable": "Road"; it '
+    if isinstance(readable, str) and bad_name_character(readable):
+        problems.append(f'label {index}: readable name {short_repr(readable)} contains '
+                        f'{bad_name_character(readable)}\n    hint: remove it; it '
                         'becomes the class and node name')
+    elif not isinstance(readable, str) or not readable.strip():
+        problems.append(f'label {index} ({short_repr(name)}) has no "readable" name '
+                        f'(got {short_repr(readable)})\n    hint: add e.g. "readable": '
+                        '"Road"; it becomes the class and node name')
     return problems
 
 

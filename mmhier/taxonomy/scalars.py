@@ -55,6 +55,19 @@ def _shown(value: Any) -> str:
     return 'null' if value is None else short_repr(value)
 
 
+def bad_name_character(text: str) -> Optional[str]:
+    """Describes the first character of ``text`` a name may not contain
+    (control characters other than tab and line breaks, lone surrogates).
+
+    Returns:
+        E.g. ``'the control character U+0007 (character 3)'``, or ``None``.
+    """
+    bad = _BAD_NAME_CHAR.search(text)
+    if bad is None:
+        return None
+    return f'the control character U+{ord(bad.group()):04X} (character {bad.start() + 1})'
+
+
 def plain_name(value: Any) -> bool:
     """Whether ``value`` is usable as a name as it is: a non-blank string of
     printable characters (the common case, checked without regexes)."""
@@ -88,10 +101,9 @@ def read_name(raw: Any, text: Optional[str], what: str, line: Optional[int],
             out.error('empty-name', f'empty {what}', f'give every {what} a non-empty '
                       'value', line)
             return None
-        bad = _BAD_NAME_CHAR.search(raw)
+        bad = bad_name_character(raw)
         if bad:
-            out.error('bad-name', f'{what} {short_repr(raw)} contains the control '
-                      f'character U+{ord(bad.group()):04X} (character {bad.start() + 1})',
+            out.error('bad-name', f'{what} {short_repr(raw)} contains {bad}',
                       'remove it (write names as plain text)', line)
             return None
         return raw

@@ -164,6 +164,10 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+#: Marks a mapping that waits for its next key.
+_NO_KEY = object()
+
+
 class _Builder:
     """Builds one document from parser events, iteratively."""
 
@@ -205,8 +209,7 @@ class _Builder:
                 f'YAML reads {short_repr(event.value)} as '
                 f'{_TAG_NOUNS.get(tag, tag[len(_TAG):])}, but it is not a valid one '
                 f'({short_repr(str(exc))})',
-                f"quote it ('{event.value[:40]}') to keep it as text, or fix the "
-                'value') from None
+                'quote it to keep it as text, or fix the value') from None
         if type(value) is int and value.bit_length() > _MAX_INT_BITS:
             mark = event.start_mark
             raise TaxonomyLimitError(self.source, mark.line + 1, mark.column + 1,
@@ -298,9 +301,6 @@ class _Builder:
                                   'everything after it, or split the file')
 
 
-_NO_KEY = object()
-
-
 def text_position(text: str, offset: int) -> tuple[int, int]:
     """1-based line and column of a character offset in ``text``, counting
     line breaks as YAML does (``\\r\\n``, ``\\r``, ``\\n``, NEL, LS, PS)."""
@@ -310,7 +310,8 @@ def text_position(text: str, offset: int) -> tuple[int, int]:
     return line, offset - line_start + 1
 
 
-def _reader_error(text: str, source: str, exc: yaml.reader.ReaderError) -> TaxonomyEncodingError:
+def _reader_error(text: str, source: str,
+                  exc: yaml.reader.ReaderError) -> TaxonomyEncodingError:
     match = _NON_PRINTABLE.search(text)
     offset = match.start() if match else min(max(exc.position, 0), len(text))
     char = text[offset] if offset < len(text) else ''

@@ -9,6 +9,7 @@ with its stdout closed as in ``mmhier-taxonomy validate bad.yaml | head -0``.
 import contextlib
 import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -229,11 +230,15 @@ def test_unreadable_paths_exit_2(tmp_path, make, words):
     ('{"labels": [{"name": "a' + '--a' * 100 + '", "readable": "A"}]}',
      'more than 32 "--" segments'),
     ('{"labels": [{"name": "x--y", "readable": 5}]}', 'has no "readable" name'),
+    ('{"labels": [{"name": "x--y", "readable": "Y\\u007f"}, {"name": "x--z", '
+     '"readable": "Z"}]}', 'contains the control character U+007F'),
+    ('{"labels": [{"name": "x--y", "readable": "Y\\ud800"}, {"name": "x--z", '
+     '"readable": "Z"}]}', 'contains the control character U+D800'),
 ])
 def test_bad_mapillary_configs_exit_1(tmp_path, content, words):
     path = tmp_path / 'config.json'
     path.write_text(content)
-    with pytest.raises(MapillaryConfigError, match=words) as info:
+    with pytest.raises(MapillaryConfigError, match=re.escape(words)) as info:
         draft_from_mapillary(path)
     assert str(path) in str(info.value)
     code, _, err = run_cli(['draft-from-mapillary', str(path)])

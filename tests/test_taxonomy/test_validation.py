@@ -144,7 +144,8 @@ DS = 'datasets:\n  d:\n    annotation: pixel\n    classes: {0: sky, 1: road, 2: 
     ('tree:\n  root: [sky, road, lane]\n' + DS.replace('2: lane}', '2: lane, 1: x}'),
      'duplicate-id', 7, 'label id 1 is listed twice'),
     ('tree:\n  root: [sky, road, lane]\n' + DS.replace('2: lane}', '2: lane, 3: '
-     '{name: lane, node: road}}'), 'duplicate-name', 7, "ids 2 and 3 are both named 'lane'"),
+     '{name: lane, node: road}}'), 'duplicate-name', 7,
+     "ids 2 and 3 are both named 'lane'"),
     ('tree:\n  root: [sky, road, lane]\n' + DS + '    supervision: {skip: [], force: '
      '[root, root]}\n', 'duplicate-name', 8, "supervision.force lists 'root' twice"),
     ('tree:\n  root: [sky, road, lane]\n' + DS.replace('0: sky', '0: {name: sky, '
