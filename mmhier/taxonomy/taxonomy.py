@@ -74,7 +74,11 @@ def validate_file(path: Union[str, os.PathLike]) -> list[Problem]:
 
     Raises:
         TaxonomyFileError: The file is missing or unreadable.
-        TaxonomySyntaxError: The file is not valid YAML.
+        TaxonomySyntaxError: The file is not valid YAML, or not usable as
+            taxonomy YAML; subclasses in :mod:`mmhier.taxonomy.errors`:
+            ``TaxonomyEncodingError`` (not UTF-8, control characters),
+            ``TaxonomyUnsupportedYAMLError`` (anchors, aliases, tags, several
+            documents) and ``TaxonomyLimitError`` (too large, nested too deep).
     """
     return _check_document(read_yaml(path), os.fspath(path))[1]
 
@@ -130,7 +134,8 @@ class Taxonomy:
         """Build from YAML text.
 
         Raises:
-            TaxonomySyntaxError: The text is not valid YAML.
+            TaxonomySyntaxError: The text is not valid YAML (see
+                :func:`validate_file` for the subclasses).
             TaxonomyValidationError: The taxonomy has errors.
         """
         return cls.from_dict(parse_yaml(text, source), source)
@@ -141,7 +146,8 @@ class Taxonomy:
 
         Raises:
             TaxonomyFileError: The file is missing or unreadable.
-            TaxonomySyntaxError: The file is not valid YAML.
+            TaxonomySyntaxError: The file is not valid YAML (see
+                :func:`validate_file` for the subclasses).
             TaxonomyValidationError: The taxonomy has errors.
         """
         return cls.from_dict(read_yaml(path), os.fspath(path))
