@@ -12,6 +12,7 @@ from mmhier.taxonomy.errors import (Problem, TaxonomyEncodingError, TaxonomyErro
 from mmhier.taxonomy.id_ranges import IdRanges
 from mmhier.taxonomy.spec import DatasetClass, DatasetSpec, TaxonomySpec, parse_spec
 from mmhier.taxonomy.taxonomy import (IGNORE, Classifier, Taxonomy, load_taxonomy,
+                                      shipped_taxonomy_names,
                                       resolve_taxonomy_path, validate_file)
 from mmhier.taxonomy.validation import ValidationResult, validate_spec
 
@@ -22,5 +23,6 @@ __all__ = [
     'TaxonomySyntaxError', 'TaxonomyUnsupportedYAMLError',
     'TaxonomyValidationError', 'UnknownDatasetError', 'UnknownNodeError',
     'ValidationResult', 'load_taxonomy', 'parse_spec', 'resolve_taxonomy_path',
+    'shipped_taxonomy_names',
     'validate_file', 'validate_spec'
 ]

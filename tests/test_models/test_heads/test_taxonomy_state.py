@@ -1,33 +1,82 @@
-"""Weights remember their taxonomy: loading into another tree is refused."""
+"""Weights carry their taxonomy: loading into another tree is refused, and the
+embedded copy rebuilds the model where the taxonomy file is missing."""
+import shutil
+
 import pytest
 import torch
 from mmengine.runner.checkpoint import load_checkpoint, save_checkpoint
 from mmseg.registry import MODELS
 
 import mmhier.models  # noqa: F401
-from mmhier.taxonomy import TaxonomyMismatchError
+from mmhier.apis import register_checkpoint_taxonomies
+from mmhier.models.heads.taxonomy_state import checkpoint_taxonomy_records
+from mmhier.taxonomy import TaxonomyFileError, TaxonomyMismatchError, load_taxonomy
+from mmhier.taxonomy.embedded import clear_registered
 from tests.conftest import TAXONOMIES
 
 
-def head(name):
-    return MODELS.build(dict(type='HierarchicalDecodeHead',
-                             taxonomy=str(TAXONOMIES / f'{name}.yaml'), in_channels=8,
-                             channels=8, branch=dict(width=8), norm_cfg=dict(type='BN')))
+def head(taxonomy, kind='HierarchicalDecodeHead'):
+    extra = dict(branch=dict(width=8)) if kind == 'HierarchicalDecodeHead' else {}
+    return MODELS.build(dict(type=kind, taxonomy=str(taxonomy), in_channels=8,
+                             channels=8, norm_cfg=dict(type='BN'), **extra))
 
 
-def test_hash_is_stored_and_same_taxonomy_loads(tmp_path):
-    a, b = head('tiny_street'), head('tiny_street')
-    digest = bytes(a.state_dict()['taxonomy_tree_hash'].tolist()).hex()
-    assert digest == a.taxonomy.tree_hash
+@pytest.mark.parametrize('kind', ['HierarchicalDecodeHead', 'FlatTaxonomyHead'])
+def test_record_is_stored_and_same_taxonomy_loads(tmp_path, kind):
+    a, b = head(TAXONOMIES / 'tiny_street.yaml', kind), \
+        head(TAXONOMIES / 'tiny_street.yaml', kind)
+    records = checkpoint_taxonomy_records(a.state_dict())
+    assert list(records) == ['_extra_state']
+    assert records['_extra_state']['tree_hash'] == a.taxonomy.tree_hash
+    assert records['_extra_state']['yaml'] == a.taxonomy.text
     path = str(tmp_path / 'a.pth')
     save_checkpoint({'state_dict': a.state_dict()}, path)
-    load_checkpoint(b, path, map_location='cpu')
-    assert torch.equal(a.branches[0].classify.weight, b.branches[0].classify.weight)
+    torch.load(path, weights_only=True)  # plain types only: safe to load
+    load_checkpoint(b, path, map_location='cpu', strict=True)
+    assert torch.equal(a.conv_seg.weight if kind == 'FlatTaxonomyHead'
+                       else a.branches[0].classify.weight,
+                       b.conv_seg.weight if kind == 'FlatTaxonomyHead'
+                       else b.branches[0].classify.weight)
 
 
-def test_other_taxonomy_is_refused_with_a_clear_message(tmp_path):
+def test_other_taxonomy_is_refused_naming_both(tmp_path):
     path = str(tmp_path / 'tiny.pth')
-    save_checkpoint({'state_dict': head('tiny_street').state_dict()}, path)
-    other = head('cityscapes_extended')
-    with pytest.raises(TaxonomyMismatchError, match="taxonomy 'cityscapes_extended'"):
+    save_checkpoint({'state_dict': head(TAXONOMIES / 'tiny_street.yaml').state_dict()},
+                    path)
+    other = head(TAXONOMIES / 'cityscapes_extended.yaml')
+    with pytest.raises(TaxonomyMismatchError,
+                       match="trained with taxonomy 'tiny_street'.*built from taxonomy "
+                             "'cityscapes_extended'"):
         load_checkpoint(other, path, map_location='cpu')
+
+
+def test_checkpoints_of_earlier_versions_are_still_checked(tmp_path):
+    a = head(TAXONOMIES / 'tiny_street.yaml')
+    state = {k: v for k, v in a.state_dict().items() if k != '_extra_state'}
+    state['taxonomy_tree_hash'] = torch.tensor(list(bytes.fromhex(a.taxonomy.tree_hash)),
+                                               dtype=torch.uint8)
+    head(TAXONOMIES / 'tiny_street.yaml').load_state_dict(state, strict=True)
+    with pytest.raises(TaxonomyMismatchError, match='cityscapes_extended'):
+        head(TAXONOMIES / 'cityscapes_extended.yaml').load_state_dict(state)
+
+
+def test_model_rebuilds_from_the_checkpoint_where_the_file_is_gone(tmp_path):
+    moved = tmp_path / 'tiny_street.yaml'
+    shutil.copy(TAXONOMIES / 'tiny_street.yaml', moved)
+    trained = head(moved)
+    path = str(tmp_path / 'iter_1.pth')
+    save_checkpoint({'state_dict': trained.state_dict()}, path)
+    moved.unlink()
+    clear_registered()
+    try:
+        with pytest.raises(TaxonomyFileError):
+            head(moved)
+        [tax] = register_checkpoint_taxonomies(path)
+        assert tax.tree_hash == trained.taxonomy.tree_hash
+        rebuilt = head(moved)
+        load_checkpoint(rebuilt, path, map_location='cpu', strict=True)
+        assert rebuilt.taxonomy is load_taxonomy(moved)
+        assert torch.equal(rebuilt.branches[0].classify.weight,
+                           trained.branches[0].classify.weight)
+    finally:
+        clear_registered()

@@ -1,0 +1,76 @@
+"""MMSeg's inference API for models whose taxonomy travels in the checkpoint.
+
+MMSeg's ``init_model(config, checkpoint)`` builds the model from the config
+*before* it reads the checkpoint, so a config naming a taxonomy file that is
+not on this machine fails although the checkpoint carries the taxonomy.
+:func:`init_model` here registers the checkpoint's embedded taxonomies first
+(:func:`register_checkpoint_taxonomies`) and then calls MMSeg's; the result
+is MMSeg's model, to use with ``inference_model`` and ``show_result_pyplot``.
+Call :func:`register_checkpoint_taxonomies` yourself before any other MMSeg
+API that builds a model from a config (``MMSegInferencer``).
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Optional, Union
+
+from mmhier.models.heads.taxonomy_state import checkpoint_taxonomy_records
+from mmhier.taxonomy import Taxonomy
+from mmhier.taxonomy.embedded import register_taxonomy_records
+
+
+def _state_dict(checkpoint: Any) -> Any:
+    if isinstance(checkpoint, dict) and isinstance(checkpoint.get('state_dict'), dict):
+        return checkpoint['state_dict']
+    return checkpoint if isinstance(checkpoint, dict) else {}
+
+
+def register_checkpoint_taxonomies(checkpoint: Union[str, os.PathLike, dict]
+                                   ) -> list[Taxonomy]:
+    """Make a checkpoint's embedded taxonomies available to ``load_taxonomy``
+    for configs whose taxonomy file is missing (files that exist win).
+
+    Args:
+        checkpoint: A local checkpoint file, or a loaded checkpoint / state
+            dict. Remote paths (``https://``, ...) are skipped.
+
+    Returns:
+        The registered taxonomies (empty for checkpoints without records).
+
+    Raises:
+        TaxonomyError: An embedded taxonomy is invalid.
+    """
+    if isinstance(checkpoint, (str, os.PathLike)):
+        path = os.fspath(checkpoint)
+        if '://' in path or not os.path.isfile(path):
+            return []
+        import torch
+        loaded = torch.load(path, map_location='cpu', weights_only=True, mmap=True)
+        origin = path
+    else:
+        loaded, origin = checkpoint, '<checkpoint>'
+    records = checkpoint_taxonomy_records(_state_dict(loaded))
+    return register_taxonomy_records(records, origin)
+
+
+def init_model(config: Any, checkpoint: Optional[str] = None, device: str = 'cpu',
+               cfg_options: Optional[dict] = None) -> Any:
+    """``mmseg.apis.init_model`` that uses the checkpoint's embedded taxonomy
+    where the config's taxonomy file does not exist.
+
+    Args:
+        config: Config file path or :class:`mmengine.Config`.
+        checkpoint: Checkpoint file.
+        device: Device of the model.
+        cfg_options: Options merged into the config.
+
+    Returns:
+        The segmentor in eval mode, ``dataset_meta`` from the checkpoint.
+    """
+    import mmhier.datasets  # noqa: F401  (registers mmhier's modules)
+    import mmhier.evaluation  # noqa: F401
+    import mmhier.models  # noqa: F401
+    from mmseg.apis import init_model as mmseg_init_model
+    if checkpoint is not None:
+        register_checkpoint_taxonomies(checkpoint)
+    return mmseg_init_model(config, checkpoint, device=device, cfg_options=cfg_options)
