@@ -68,7 +68,6 @@ class FlatTaxonomyHead(TaxonomyStateMixin, FCNHead):
         self.register_buffer('label_to_channel', torch.as_tensor(lut), persistent=False)
         self.register_buffer('output_nodes', torch.as_tensor(indices, dtype=torch.long),
                              persistent=False)
-        self.register_taxonomy_hash()
 
     def loss_by_feat(self, seg_logits: Tensor, batch_data_samples: SampleList) -> dict:
         """Cross-entropy over the flat node classes."""

@@ -105,7 +105,6 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         if overrides:
             self.taxonomy.classifier(next(iter(overrides)))  # typed error + hint
         self.tables = DecisionTables(self.taxonomy, outputs)
-        self.register_taxonomy_hash()
 
     @property
     def output_nodes(self) -> Tensor:
