@@ -25,14 +25,15 @@ def _state_dict(checkpoint: Any) -> Any:
     return checkpoint if isinstance(checkpoint, dict) else {}
 
 
-def register_checkpoint_taxonomies(checkpoint: Union[str, os.PathLike, dict]
-                                   ) -> list[Taxonomy]:
+def register_checkpoint_taxonomies(checkpoint: Union[str, os.PathLike, dict],
+                                   origin: Optional[str] = None) -> list[Taxonomy]:
     """Make a checkpoint's embedded taxonomies available to ``load_taxonomy``
     for configs whose taxonomy file is missing (files that exist win).
 
     Args:
         checkpoint: A local checkpoint file, or a loaded checkpoint / state
             dict. Remote paths (``https://``, ...) are skipped.
+        origin: Where a loaded checkpoint came from, for messages.
 
     Returns:
         The registered taxonomies (empty for checkpoints without records).
@@ -48,7 +49,7 @@ def register_checkpoint_taxonomies(checkpoint: Union[str, os.PathLike, dict]
         loaded = torch.load(path, map_location='cpu', weights_only=True, mmap=True)
         origin = path
     else:
-        loaded, origin = checkpoint, '<checkpoint>'
+        loaded, origin = checkpoint, origin or '<checkpoint>'
     records = checkpoint_taxonomy_records(_state_dict(loaded))
     return register_taxonomy_records(records, origin)
 
@@ -65,12 +66,24 @@ def init_model(config: Any, checkpoint: Optional[str] = None, device: str = 'cpu
         cfg_options: Options merged into the config.
 
     Returns:
-        The segmentor in eval mode, ``dataset_meta`` from the checkpoint.
+        The segmentor in eval mode. Its ``dataset_meta`` names and colours
+        taxonomy nodes (``classes`` = node names, ``palette`` = the
+        hierarchical palette), the values its predictions hold, whatever the
+        checkpoint's meta says.
     """
     import mmhier.datasets  # noqa: F401  (registers mmhier's modules)
     import mmhier.evaluation  # noqa: F401
     import mmhier.models  # noqa: F401
     from mmseg.apis import init_model as mmseg_init_model
+    from mmhier.models import TaxonomyEncoderDecoder
+    from mmhier.taxonomy.palette import hierarchical_palette
     if checkpoint is not None:
         register_checkpoint_taxonomies(checkpoint)
-    return mmseg_init_model(config, checkpoint, device=device, cfg_options=cfg_options)
+    # For a checkpoint without dataset_meta MMSeg warns and falls back to
+    # Cityscapes' classes; for taxonomy models they are replaced below.
+    model = mmseg_init_model(config, checkpoint, device=device, cfg_options=cfg_options)
+    if isinstance(model, TaxonomyEncoderDecoder):
+        taxonomy = model.decode_head.taxonomy
+        model.dataset_meta = {'classes': taxonomy.nodes,
+                              'palette': hierarchical_palette(taxonomy).tolist()}
+    return model

@@ -48,6 +48,7 @@ from mmhier.tool_support import (add_cfg_options_argument,  # noqa: E402
                                  add_debug_argument, check_checkpoint, error_line,
                                  load_config, register_mmhier, run_tool, save_node_map,
                                  state_dict_of)
+from mmhier.tool_support.checkpoints import check_fits_model  # noqa: E402
 
 #: Pipeline steps that read or make labels; inference has none.
 ANNOTATION_TRANSFORMS = ('LoadAnnotations', 'LoadTaxonomyAnnotations',
@@ -175,11 +176,13 @@ def check_level(level: Optional[int], taxonomy) -> None:
                              f'1..{taxonomy.num_levels}')
 
 
-def build_model(cfg: Config, checkpoint: str, device: str):
+def build_model(cfg: Config, checkpoint: str, device: str,
+                weights: Optional[dict] = None):
     """The segmentor of ``cfg`` with the weights of ``checkpoint``, in eval
     mode on ``device`` (what ``mmseg.apis.init_model`` does; class names and
     colours come from the taxonomy, so the checkpoint's ``dataset_meta`` is
-    not needed).
+    not needed). ``weights``: the checkpoint as :func:`check_checkpoint`
+    read it (read here if not given).
 
     Raises:
         InferenceError: The model is no ``TaxonomyEncoderDecoder``.
@@ -199,11 +202,13 @@ def build_model(cfg: Config, checkpoint: str, device: str):
     if not isinstance(model, TaxonomyEncoderDecoder):
         raise InferenceError(f'model type {type(model).__name__} does not predict '
                              'taxonomy node ids; use TaxonomyEncoderDecoder')
-    weights = check_checkpoint(checkpoint, model, purpose='CHECKPOINT argument')
+    if weights is None:
+        weights = check_checkpoint(checkpoint, purpose='CHECKPOINT argument')
     if weights is None:  # a URL: MMEngine downloads it
         from mmengine.runner import load_checkpoint
         load_checkpoint(model, checkpoint, map_location='cpu')
     else:
+        check_fits_model(checkpoint, weights, model)
         state = {k[len('module.'):] if k.startswith('module.') else k: v
                  for k, v in state_dict_of(weights).items()}
         load_state_dict(model, state)
@@ -223,6 +228,7 @@ def run(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     register_mmhier()
     from mmseg.apis import inference_model
 
+    from mmhier.apis import register_checkpoint_taxonomies
     from mmhier.datasets import read_image
     from mmhier.datasets.errors import DatasetError
     from mmhier.taxonomy import load_taxonomy
@@ -230,10 +236,15 @@ def run(args: argparse.Namespace) -> tuple[list[str], list[str]]:
 
     stems = check_inputs(args)
     cfg = inference_config(args)
+    # Read the checkpoint before building: where the config's taxonomy file is
+    # missing, the copy embedded in the checkpoint is used.
+    weights = check_checkpoint(args.checkpoint, purpose='CHECKPOINT argument')
+    if weights is not None:
+        register_checkpoint_taxonomies(weights, origin=args.checkpoint)
     taxonomy_file = cfg.model.decode_head.get('taxonomy')
     if args.level is not None and taxonomy_file is not None:
         check_level(args.level, load_taxonomy(taxonomy_file))
-    model = build_model(cfg, args.checkpoint, args.device)
+    model = build_model(cfg, args.checkpoint, args.device, weights)
     taxonomy = model.decode_head.taxonomy
     palette = hierarchical_palette(taxonomy)
     os.makedirs(args.out, exist_ok=True)
