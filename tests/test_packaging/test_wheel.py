@@ -220,9 +220,6 @@ def test_wheel_install_resolves_mmhier_bases_to_itself(wheel_install):
 def test_wheel_install_builds_shipped_config_as_is(wheel_install):
     """Outside a checkout, with the config's own ``taxonomies/<name>.yaml``."""
     built = wheel_install['result']['built_as_shipped']
-    if built.get('error', '').startswith('TaxonomyFileError: taxonomies/'):
-        pytest.xfail('load_taxonomy does not yet look in '
-                     'mmhier.resources.shipped_taxonomy_dir()')
     assert 'error' not in built, built
     assert built == wheel_install['result']['built']
 
