@@ -1,12 +1,15 @@
-"""Greedy and path decisions, levels of detail, chunked deciding."""
+"""Greedy and path decisions, levels of detail, chunked deciding, and the
+one tie rule (the first maximal logit) of ``classifier_choice``."""
 import math
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from mmhier.models import (DecisionTables, greedy_decision, output_nodes,
-                           path_decision, path_log_probs)
+from mmhier.models import (DecisionTables, classifier_choice, greedy_decision, output_nodes,
+                           path_decision, path_log_probs, path_probabilities)
 from mmhier.taxonomy import UnknownNodeError
 
 
@@ -123,13 +126,83 @@ def test_decide_in_bands_equals_deciding_at_once(rule):
                              channels=8, branch=dict(width=8), decision=rule,
                              norm_cfg=dict(type='BN')))
     generator = torch.Generator().manual_seed(0)
-    # small integers: x4 bilinear weights are multiples of 1/8, so every
-    # upsampled value is exact and both paths must agree bit for bit
-    logits = [torch.randint(-4, 5, (2, b.classify.out_channels, 9, 13),
-                            generator=generator).float() for b in head.branches]
+    # any logits, also in bf16: both paths compute every pixel alike
+    logits = [torch.randn(2, b.classify.out_channels, 9, 13, generator=generator)
+              .to(torch.bfloat16) for b in head.branches]
     head.max_upsample_bytes = 1 << 40
     at_once = head.decide(logits, (36, 52))
     head.max_upsample_bytes = 1       # one row per band
     in_bands = head.decide(logits, (36, 52))
     assert torch.equal(at_once, in_bands)
     assert set(in_bands.unique().tolist()) <= set(head.output_nodes.tolist())
+
+
+CHOICE_SETTINGS = settings(max_examples=200, deadline=None, derandomize=True,
+                           suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def tied_logits(draw):
+    """Logits with many exact ties: values from a few levels (or all zero),
+    in any dtype and memory format, NaN-free."""
+    k = draw(st.sampled_from([1, 2, 3, 5, 53, 255, 256, 257, 300]))
+    n, h, w = draw(st.integers(1, 2)), draw(st.integers(1, 6)), draw(st.integers(1, 7))
+    levels = draw(st.integers(1, 4))
+    generator = torch.Generator().manual_seed(draw(st.integers(0, 2 ** 31)))
+    x = torch.randint(0, levels, (n, k, h, w), generator=generator).float() - 1.5
+    x = x.to(draw(st.sampled_from([torch.float32, torch.float64, torch.bfloat16,
+                                   torch.float16])))
+    layout = draw(st.sampled_from(['nchw', 'channels_last', 'strided']))
+    if layout == 'channels_last':
+        x = x.contiguous(memory_format=torch.channels_last)
+    elif layout == 'strided':
+        x = x.repeat(1, 1, 1, 2)[..., ::2]
+    return x
+
+
+@CHOICE_SETTINGS
+@given(tied_logits())
+def test_classifier_choice_is_the_first_maximal_logit(logits):
+    assert torch.equal(classifier_choice(logits), logits.argmax(dim=1))
+
+
+@pytest.mark.parametrize('k', [2, 5, 10])
+def test_two_way_ties_at_every_position_pick_the_first(k):
+    pairs = [(a, b) for a in range(k) for b in range(a + 1, k)]
+    logits = torch.zeros(1, k, 1, len(pairs))
+    for p, (a, b) in enumerate(pairs):
+        logits[0, a, 0, p] = logits[0, b, 0, p] = 1.0
+    assert classifier_choice(logits)[0, 0].tolist() == [a for a, _ in pairs]
+
+
+def test_classifier_choice_all_zero_nan_and_large_inputs():
+    assert classifier_choice(torch.zeros(2, 7, 3, 4)).eq(0).all()
+    x = torch.tensor([0.0, 5.0, float('nan'), 5.0]).view(1, 4, 1, 1)
+    assert classifier_choice(x).item() == 0   # NaN pixel: position 0, always valid
+    # larger than one chunk of the reduction, with ties across chunk borders
+    x = torch.randint(0, 3, (1, 53, 150, 160)).float()
+    assert torch.equal(classifier_choice(x), x.argmax(dim=1))
+    logits = torch.randn(1, 3, 2, 2, requires_grad=True)
+    assert torch.equal(classifier_choice(logits), logits.argmax(dim=1))
+
+
+def test_greedy_ties_take_the_first_child_at_every_level(toy):
+    # nodes: sky, sign; sign: back, front; front: stop, yield
+    tables = DecisionTables(toy, output_nodes(toy))
+    zeros = [torch.zeros(1, 2, 1, 1) for _ in range(3)]
+    assert toy.nodes[greedy_decision(zeros, tables).item()] == 'sky'
+    sign_then_tie = [torch.tensor([0.0, 1.0]).view(1, 2, 1, 1), zeros[1], zeros[2]]
+    assert toy.nodes[greedy_decision(sign_then_tie, tables).item()] == 'back'
+    front_then_tie = [sign_then_tie[0], torch.tensor([0.0, 1.0]).view(1, 2, 1, 1), zeros[2]]
+    assert toy.nodes[greedy_decision(front_then_tie, tables).item()] == 'stop'
+
+
+def test_path_ties_take_the_first_output(toy):
+    tables = DecisionTables(toy, output_nodes(toy))   # outputs: sky, back, stop, yield
+    ln3 = math.log(3)
+    logits = [torch.tensor([0.0, ln3]).view(1, 2, 1, 1),   # sky 1/4, sign 3/4
+              torch.tensor([0.0, 0.0]).view(1, 2, 1, 1),   # back 3/8, front 3/8
+              torch.tensor([0.0, 0.0]).view(1, 2, 1, 1)]   # stop 3/16, yield 3/16
+    probs = path_probabilities(logits, tables).flatten().tolist()
+    assert probs == pytest.approx([1 / 4, 3 / 8, 3 / 16, 3 / 16])
+    assert toy.nodes[path_decision(logits, tables).item()] == 'back'
