@@ -145,12 +145,16 @@ TABLES = {}
 
 
 def tables_of(taxonomy):
-    """Loss tables, decision tables (leaves) and the ancestry as tensors."""
+    """Loss tables, a head deciding down to the leaves, the decision tables
+    and the ancestry as tensors."""
     if taxonomy.name not in TABLES:
         supervision = np.concatenate([taxonomy.supervision,   # + unknown datasets
                                       np.ones((1, taxonomy.num_classifiers), dtype=bool)])
+        head = MODELS.build(dict(type='HierarchicalDecodeHead', taxonomy=taxonomy,
+                                 in_channels=4, channels=4, branch=dict(width=4),
+                                 norm_cfg=dict(type='BN')))
         TABLES[taxonomy.name] = (
-            LossTables(taxonomy), DecisionTables(taxonomy, output_nodes(taxonomy)),
+            LossTables(taxonomy), head, DecisionTables(taxonomy, output_nodes(taxonomy)),
             torch.tensor(taxonomy.ancestor_at_level), torch.tensor(taxonomy.node_level),
             torch.tensor(supervision))
     return TABLES[taxonomy.name]
@@ -158,10 +162,11 @@ def tables_of(taxonomy):
 
 def check_refinement(taxonomy, batch):
     logits, node, is_box, labels, dataset = batch
-    loss_tables, decision_tables, anc, level, supervision = tables_of(taxonomy)
+    loss_tables, head, decision_tables, anc, level, supervision = tables_of(taxonomy)
     trained, result = trained_pixels(logits, labels, dataset, loss_tables)
-    # independently: the greedy decision (leaves) and the taxonomy's ancestry
-    decided = greedy_decision(logits, decision_tables)
+    # independently: the head's greedy decision (leaves) and the taxonomy's ancestry
+    decided = head.decide(logits, logits[0].shape[-2:])
+    assert torch.equal(decided, greedy_decision(logits, decision_tables))
     labelled = node >= 0
     safe = node.clamp(min=0)
     for c in taxonomy.classifiers:
