@@ -4,7 +4,9 @@ The hierarchical head's logits sit at a quarter of the input resolution
 (after its transposed convolution). Deciding needs them upsampled to the
 image size; for a 4000x3000 image and the paper's taxonomy (111 classifier
 outputs) that is 5.3 GB in fp32 if done at once. ``HierarchicalDecodeHead.decide``
-upsamples and decides in bands of rows within ``max_upsample_bytes``.
+upsamples and decides in bands of rows within ``max_upsample_bytes``; the
+at-once variant upsamples every classifier with the same function
+(``mmhier.models.resize.resize``), so the decisions must be identical.
 
 Each variant runs in its own process; printed: peak resident memory above
 the process's memory just before deciding, and the time. The decisions of
@@ -36,10 +38,10 @@ def rss_mb() -> float:
 def child(variant: str, height: int, width: int, budget_mb: int, out: str) -> None:
     import numpy as np
     import torch
-    import torch.nn.functional as F
 
     import mmhier.models  # noqa: F401
     from mmhier.models import HierarchicalDecodeHead, greedy_decision
+    from mmhier.models.resize import resize
     torch.set_num_threads(2)
     head = HierarchicalDecodeHead(TAXONOMY, in_channels=8, channels=8,
                                   branch=dict(width=8), norm_cfg=dict(type='BN'),
@@ -51,8 +53,7 @@ def child(variant: str, height: int, width: int, budget_mb: int, out: str) -> No
     start = time.perf_counter()
     with torch.no_grad():
         if variant == 'at_once':
-            up = [F.interpolate(x, size=(height, width), mode='bilinear',
-                                align_corners=False) for x in logits]
+            up = [resize(x, (height, width)) for x in logits]
             nodes = greedy_decision(up, head.tables)
             del up
         else:

@@ -54,9 +54,10 @@ def _source_index(out_size: int, in_size: int, align_corners: bool, device: torc
 class BilinearRows:
     """Bilinear upsampling of ``x`` to ``size``, one band of rows at a time.
 
-    Keeps ``x`` channels-last in the compute dtype (no copy if it already
-    is: a band's source rows are then gathered as whole rows) and the row
-    tables of the whole output. Differentiable.
+    Keeps ``x`` and the row tables of the whole output; a band converts only
+    the source rows it reads to channels-last in the compute dtype (so they
+    are gathered as whole rows, and memory stays proportional to the band).
+    Differentiable.
 
     Args:
         x: Input maps, any float dtype and memory format.
@@ -68,16 +69,17 @@ class BilinearRows:
     """
 
     def __init__(self, x: Tensor, size: tuple[int, int], align_corners: bool = False):
+        self.x = x
         self.height, self.width = (int(s) for s in size)
         self.align_corners = align_corners
         self.dtype = compute_dtype(x.dtype)
-        # (N, h, w, C) view of channels-last data
-        self.source = x.to(self.dtype, memory_format=torch.channels_last).permute(0, 2, 3, 1)
-        low, high, weight = _source_index(self.height, x.shape[2], align_corners, x.device,
-                                          self.dtype)
-        self.low, self.high = low, high
-        self.weight_high = weight.view(-1, 1, 1)
-        self.weight_low = (1 - weight).view(-1, 1, 1)
+        # computed once for all rows, on the host: band bounds need no device sync
+        low, high, weight = _source_index(self.height, x.shape[2], align_corners,
+                                          torch.device('cpu'), self.dtype)
+        self.first_row, self.last_row = low.tolist(), high.tolist()   # non-decreasing
+        self.low, self.high = low.to(x.device), high.to(x.device)
+        self.weight_high = weight.view(-1, 1, 1).to(x.device)
+        self.weight_low = (1 - weight).view(-1, 1, 1).to(x.device)
 
     def __call__(self, start: int, stop: int) -> Tensor:
         """Output rows ``start:stop``.
@@ -89,8 +91,11 @@ class BilinearRows:
         Shape:
             output: ``(N, C, stop - start, W)``
         """
-        top = self.source.index_select(1, self.low[start:stop])
-        bottom = self.source.index_select(1, self.high[start:stop])
+        first, last = self.first_row[start], self.last_row[stop - 1]
+        source = self.x[:, :, first:last + 1].to(self.dtype, memory_format=torch.channels_last)
+        source = source.permute(0, 2, 3, 1)                  # (N, rows read, w, C)
+        top = source.index_select(1, self.low[start:stop] - first)
+        bottom = source.index_select(1, self.high[start:stop] - first)
         top = top.mul_(self.weight_low[start:stop])
         bottom = bottom.mul_(self.weight_high[start:stop])
         rows = top.add_(bottom).permute(0, 3, 1, 2)       # (N, C, rows, w)

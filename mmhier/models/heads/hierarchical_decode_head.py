@@ -148,16 +148,18 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         the whole image fits).
 
         Bytes per output row, in the compute dtype: a classifier's band holds
-        its two gathered source rows and their blend at logit width and the
-        upsampled row; greedy adds the choice and the node maps of the
-        descent, path every classifier's probabilities twice (the softmax
-        outputs and their concatenation) and two output-sized maps.
+        the source rows it reads, their two gathered copies and the blend at
+        logit width, and the upsampled row; greedy adds the choice and the
+        node maps of the descent, path every classifier's probabilities twice
+        (the softmax outputs and their concatenation) and two output-sized
+        maps.
         """
         height, width = (int(s) for s in size)
-        batch, in_width = seg_logits[0].shape[0], seg_logits[0].shape[-1]
+        batch, in_height, in_width = seg_logits[0].shape[0], *seg_logits[0].shape[-2:]
         item = compute_dtype(seg_logits[0].dtype).itemsize
         k_max = max(x.shape[1] for x in seg_logits)
-        row_bytes = item * k_max * (3 * in_width + width)
+        source_rows = 3 + max(1, -(-in_height // max(1, height)))
+        row_bytes = item * k_max * (source_rows * in_width + width)
         if self.decision == 'greedy':
             row_bytes += 8 * width * 4
         else:
@@ -167,8 +169,7 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
 
     def _path_bands(self, seg_logits: Sequence[Tensor],
                     size) -> Iterator[tuple[int, int, Tensor]]:
-        """Path probabilities of the output nodes, band by band (every
-        classifier's logits are held channels-last in the compute dtype).
+        """Path probabilities of the output nodes, band by band.
 
         Yields:
             ``(start, stop, probs)``: ``probs`` of rows ``start:stop``,
@@ -206,7 +207,6 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
                 band = nodes[:, start:stop]
                 band[...] = greedy_step(band if turn else None, j,
                                         classifier_choice(up(start, stop)), self.tables)
-            del up   # one classifier's source at a time
         return nodes
 
     def predict_by_feat(self, seg_logits: Sequence[Tensor], batch_img_metas) -> Tensor:
