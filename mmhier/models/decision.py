@@ -34,12 +34,13 @@ def classifier_choice(logits: Tensor) -> Tensor:
     """Child position a classifier picks at every pixel: its maximal logit,
     the first one (lowest position) at exact ties.
 
-    Equal to ``logits.argmax(dim=1)`` for logits without NaN (a pixel with a
-    NaN logit picks position 0), and fast in any memory format: per band of
-    rows (a few MB, so the later passes read from cache) one reduction finds
-    the maximum, an equality map scaled by a descending rank (``K .. 1``,
-    exact integers in the map's dtype) and a second reduction the first
-    position holding it. No host synchronisation; not differentiable.
+    ``logits.argmax(dim=1)`` for finite logits, fast in any memory format:
+    channels-last logits (a pixel's logits contiguous) use ``argmax``;
+    otherwise, per band of rows (a few MB, so the later passes read from
+    cache), one reduction finds the maximum, an equality map scaled by a
+    descending rank (``K .. 1``, exact integers in the map's dtype) and a
+    second reduction the first position holding it. A pixel with a NaN logit
+    gets some valid position. No host synchronisation; not differentiable.
 
     Args:
         logits: One classifier's logits, any float dtype and memory format.
@@ -53,6 +54,8 @@ def classifier_choice(logits: Tensor) -> Tensor:
     """
     logits = logits.detach()
     n, k, _, width = logits.shape
+    if logits.stride(1) == 1:   # channels last: the reduction reads contiguous rows
+        return logits.argmax(dim=1)
     dtype = logits.dtype if logits.is_floating_point() else torch.float32
     if k > 2 / torch.finfo(dtype).eps:   # ranks must be exact integers
         dtype = torch.float64

@@ -177,8 +177,10 @@ def test_two_way_ties_at_every_position_pick_the_first(k):
 
 def test_classifier_choice_all_zero_nan_and_large_inputs():
     assert classifier_choice(torch.zeros(2, 7, 3, 4)).eq(0).all()
-    x = torch.tensor([0.0, 5.0, float('nan'), 5.0]).view(1, 4, 1, 1)
-    assert classifier_choice(x).item() == 0   # NaN pixel: position 0, always valid
+    x = torch.tensor([[0.0, 5.0, float('nan'), 5.0], [1.0, 2.0, 3.0, 3.0]]).T.reshape(1, 4, 1, 2)
+    for layout in (torch.contiguous_format, torch.channels_last):
+        choice = classifier_choice(x.contiguous(memory_format=layout))
+        assert 0 <= choice[0, 0, 0] < 4 and choice[0, 0, 1] == 2   # NaN: some valid position
     # larger than one chunk of the reduction, with ties across chunk borders
     x = torch.randint(0, 3, (1, 53, 150, 160)).float()
     assert torch.equal(classifier_choice(x), x.argmax(dim=1))
