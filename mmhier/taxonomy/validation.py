@@ -11,14 +11,16 @@ from typing import Optional
 
 import networkx as nx
 
+from mmhier.taxonomy.class_attributes import FLIP_TO, SHAPE, SHAPES
 from mmhier.taxonomy.errors import ERROR, WARNING, Problem
 from mmhier.taxonomy.id_ranges import IdRanges, format_ids
-from mmhier.taxonomy.records import ENCODINGS, DatasetSpec, TaxonomySpec
+from mmhier.taxonomy.records import ENCODINGS, DatasetClass, DatasetSpec, TaxonomySpec
+from mmhier.taxonomy.reprs import short_repr
 from mmhier.taxonomy.scalars import did_you_mean
 from mmhier.taxonomy.tree_index import TreeIndex
 
 __all__ = [
-    'Links', 'ValidationResult', 'build_graph', 'check_acyclic',
+    'Links', 'ValidationResult', 'build_graph', 'check_acyclic', 'check_class_attributes',
     'check_classifier_sizes', 'check_dataset_ids', 'check_dataset_nodes',
     'check_one_parent', 'check_root_coverage', 'check_similar_names',
     'check_single_child_supervision', 'check_single_root',
@@ -320,6 +322,80 @@ def check_supervision_overrides(spec: TaxonomySpec, dataset: DatasetSpec,
     return problems
 
 
+def _class_where(dataset: DatasetSpec, cls: DatasetClass) -> str:
+    return f'dataset {dataset.key!r} class {cls.id} {cls.name!r}'
+
+
+def _node_or_ignored(node: Optional[str]) -> str:
+    return 'ignored' if node is None else repr(node)
+
+
+def _shape_problems(spec: TaxonomySpec, dataset: DatasetSpec) -> list[Problem]:
+    """Every ``shape`` attribute is one of :data:`SHAPES`."""
+    problems = []
+    for cls in dataset.classes:
+        if SHAPE not in cls.attributes:
+            continue
+        shape = cls.attributes[SHAPE]
+        if isinstance(shape, str) and shape in SHAPES:
+            continue
+        known = f"shapes: {', '.join(SHAPES)}"
+        hint = did_you_mean(shape, SHAPES) if isinstance(shape, str) else ''
+        problems.append(_problem(spec, ERROR, 'unknown-shape',
+                                 f'{_class_where(dataset, cls)}: unknown shape '
+                                 f'{short_repr(shape)}', f'{hint} ({known})' if hint else
+                                 f'use one of the {known}', cls.line))
+    return problems
+
+
+def _flip_problems(spec: TaxonomySpec, dataset: DatasetSpec) -> list[Problem]:
+    """``flip_to`` names a class of the dataset that names this one back, and
+    all classes of one node flip to one node."""
+    classes = {c.id: c for c in dataset.classes}
+    problems = []
+    targets: dict[str, tuple[Optional[str], int]] = {}  # node -> (flipped node, class)
+    for cls in dataset.classes:
+        where = _class_where(dataset, cls)
+        partner = cls.attributes.get(FLIP_TO, cls.id)
+        if isinstance(partner, bool) or not isinstance(partner, int) \
+                or partner not in classes:
+            problems.append(_problem(spec, ERROR, 'flip-to-unknown-class',
+                                     f'{where}: flip_to {short_repr(partner)} is not a '
+                                     'class id of the dataset',
+                                     'use the label id of the mirror-image class, or '
+                                     'remove flip_to', cls.line))
+            continue
+        back = classes[partner].attributes.get(FLIP_TO, partner)
+        if back != cls.id:
+            problems.append(_problem(spec, ERROR, 'one-way-flip',
+                                     f'{where}: flip_to {partner} is one-way; give class '
+                                     f'{partner} `flip_to: {cls.id}`',
+                                     'a horizontal flip swaps both classes of a pair',
+                                     cls.line))
+            continue
+        if cls.ignored:
+            continue
+        flipped = classes[partner].node
+        first = targets.setdefault(cls.node, (flipped, cls.id))
+        if first[0] != flipped:
+            problems.append(_problem(
+                spec, ERROR, 'flip-conflict',
+                f'{where}: maps to node {cls.node!r} like class {first[1]}, but flips to '
+                f'{_node_or_ignored(flipped)} where class {first[1]} flips to '
+                f'{_node_or_ignored(first[0])}',
+                'classes of one node must flip to one node: give them the same '
+                'flip_to partner node (or map them to different nodes)', cls.line))
+    return problems
+
+
+def check_class_attributes(spec: TaxonomySpec, dataset: DatasetSpec) -> list[Problem]:
+    """The class attributes with a meaning are usable
+    (:mod:`mmhier.taxonomy.class_attributes`): every ``shape`` is a known
+    shape; every ``flip_to`` is a class id of the dataset whose class names
+    this one back; classes that share a node flip to the same node."""
+    return _shape_problems(spec, dataset) + _flip_problems(spec, dataset)
+
+
 def labelled_nodes(dataset: DatasetSpec, tree: TreeIndex) -> list[int]:
     """Indices of the nodes a dataset's classes map to (known nodes only)."""
     return [tree.index[c.node] for c in dataset.classes if c.node in tree.index]
@@ -456,6 +532,7 @@ def validate_spec(spec: TaxonomySpec) -> ValidationResult:
         problems += check_dataset_ids(spec, dataset)
         problems += check_dataset_nodes(spec, dataset, links)
         problems += check_supervision_overrides(spec, dataset, links)
+        problems += check_class_attributes(spec, dataset)
     tree = None
     supplied: dict[str, dict[int, set[int]]] = {}
     if spec.roots and not structure:

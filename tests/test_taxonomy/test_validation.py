@@ -206,3 +206,81 @@ def test_untrained_classifier_through_skip():
 def test_force_trains_a_classifier_from_one_child():
     tax = Taxonomy.from_file(FIXTURES / 'valid' / 'untrained_but_forced.yaml')
     assert tax.supervising_datasets('ground') == ('d',)
+
+
+# ------------------------------------------------------ class attributes
+def test_unknown_shape_suggests_the_close_name_and_lists_all_shapes():
+    problems = validate_file(FIXTURES / 'invalid' / 'unknown_shape.yaml')
+    by_line = {p.line: p for p in problems if p.code == 'unknown-shape'}
+    misspelt, number, listed = by_line[19], by_line[20], by_line[21]
+    assert misspelt.message == ("dataset 'boxes' class 1 'yield': unknown shape "
+                                "'inverted_triangel'")
+    assert misspelt.hint.startswith("did you mean 'inverted_triangle'?")
+    assert 'box, circle, triangle, inverted_triangle, diamond, octagon' in misspelt.hint
+    assert number.message.endswith('unknown shape 3')
+    assert listed.message.endswith("unknown shape ['circle']")
+    assert number.hint == ('use one of the shapes: box, circle, triangle, '
+                           'inverted_triangle, diamond, octagon')
+
+
+def test_flip_to_problems_name_class_partner_and_fix():
+    problems = validate_file(FIXTURES / 'invalid' / 'flip_to_unknown_class.yaml')
+    messages = {(p.code, p.line): p.message for p in problems if p.is_error}
+    assert messages[('flip-to-unknown-class', 16)] == (
+        "dataset 'd' class 0 'sky': flip_to 9 is not a class id of the dataset")
+    assert messages[('flip-to-unknown-class', 18)].endswith('flip_to 4 is not a class id '
+                                                            'of the dataset')
+    assert messages[('flip-to-unknown-class', 19)].endswith("flip_to 'ahead' is not a "
+                                                            'class id of the dataset')
+    assert messages[('one-way-flip', 17)] == (
+        "dataset 'd' class 1 'right': flip_to 2 is one-way; give class 2 `flip_to: 1`")
+    conflict = [p for p in validate_file(FIXTURES / 'invalid' / 'flip_conflict.yaml')
+                if p.code == 'flip-conflict']
+    assert [p.message for p in conflict] == [
+        "dataset 'd' class 4 'right arrow': maps to node 'right' like class 1, but flips "
+        "to 'right' where class 1 flips to 'left'",
+        "dataset 'd' class 5 'left arrow': maps to node 'left' like class 2, but flips "
+        "to 'ahead' where class 2 flips to 'right'",
+        "dataset 'd' class 6 'ahead arrow': maps to node 'ahead' like class 3, but flips "
+        "to 'left' where class 3 flips to 'ahead'"]
+
+
+def test_flip_to_an_ignored_partner_is_fine_but_must_agree_per_node():
+    text = ('name: t\ntree:\n  root: [sky, right, left]\ndatasets:\n  d:\n'
+            '    annotation: pixel\n    classes:\n      0: sky\n'
+            '      1: {name: right, attributes: {flip_to: 3}}\n'
+            '      2: left\n'
+            '      3: {name: mirrored, ignore: true, attributes: {flip_to: 1}}\n')
+    Taxonomy.from_string(text)          # right flips to an ignored class: valid
+    shared = text + '      4: {name: right again, node: right}\n'
+    with pytest.raises(TaxonomyValidationError) as info:
+        Taxonomy.from_string(shared, 'shared.yaml')
+    error, = info.value.errors
+    assert (error.code, error.line) == ('flip-conflict', 12)
+    assert "flips to 'right' where class 1 flips to ignored" in error.message
+
+
+def test_attribute_problems_are_reported_with_all_other_problems(tmp_path, capsys):
+    from mmhier.taxonomy.cli import main
+    text = ('name: t\ntree:\n  root: [sky, right, left]\ndatasets:\n  d:\n'
+            '    annotation: pixel\n    classes:\n      0: skyy\n'
+            '      1: {name: right, attributes: {flip_to: 2, shape: cirlce}}\n'
+            '      2: left\n')
+    path = tmp_path / 'mixed.yaml'
+    path.write_text(text)
+    assert sorted((p.code, p.line) for p in validate_file(path) if p.is_error) == [
+        ('one-way-flip', 9), ('root-child-unlabelled', 3), ('unknown-node', 8),
+        ('unknown-shape', 9)]
+    assert main(['validate', str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:9: error [unknown-shape] dataset 'd' class 1 'right': unknown shape " \
+        "'cirlce'" in err and "did you mean 'circle'?" in err
+    assert f"{path}:9: error [one-way-flip]" in err and f'{path}:8: error [unknown-node]' in err
+
+
+def test_shipped_taxonomies_have_valid_attributes():
+    from tests.conftest import TAXONOMIES
+    for path in sorted(TAXONOMIES.glob('*.yaml')):
+        codes = {p.code for p in validate_file(path)}
+        assert not codes & {'unknown-shape', 'flip-to-unknown-class', 'one-way-flip',
+                            'flip-conflict'}, path
