@@ -11,7 +11,8 @@ continuous rectangle ``[x1 - 0.5, x2 + 0.5] x [y1 - 0.5, y2 + 0.5]`` of width
 when its centre lies inside the shape or on its border (no anti-aliasing).
 With ``u, v`` the pixel centre's offset from the box centre divided by the
 half-width ``W / 2`` and half-height ``H / 2`` (so the box is
-``|u| <= 1, |v| <= 1``), the shapes (:data:`SHAPES`) are:
+``|u| <= 1, |v| <= 1``), the shapes (:data:`~mmhier.taxonomy.class_attributes.SHAPES`,
+the vocabulary the taxonomy validator checks ``attributes.shape`` against) are:
 
 =====================  ===============================  ======================
 shape                  inside when                      GTSDB signs
@@ -57,34 +58,16 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-#: Shape names; a shape id is an index into this tuple.
-SHAPES: tuple[str, ...] = ('box', 'circle', 'triangle', 'inverted_triangle',
-                           'diamond', 'octagon')
-BOX, CIRCLE, TRIANGLE, INVERTED_TRIANGLE, DIAMOND, OCTAGON = range(len(SHAPES))
+from mmhier.taxonomy.class_attributes import (BOX, CIRCLE, DIAMOND, INVERTED_TRIANGLE,
+                                             OCTAGON, SHAPES, TRIANGLE, shape_id)
+
+__all__ = ['BOX', 'CIRCLE', 'DIAMOND', 'INVERTED_TRIANGLE', 'OCTAGON', 'SHAPES',
+           'TRIANGLE', 'clear_shape_cache', 'ignore_map', 'rasterize_shapes', 'shape_id', 'shape_mask']
 
 _SQRT2 = math.sqrt(2.0)
 #: Above this many boxes, overlaps are not tracked (the check is quadratic)
 #: and every shape is drawn with a masked write.
 _MAX_TRACKED = 64
-
-
-def shape_id(name: str) -> int:
-    """The id of a shape name.
-
-    Args:
-        name: One of :data:`SHAPES`.
-
-    Returns:
-        Its index in :data:`SHAPES`.
-
-    Raises:
-        ValueError: Unknown name (the message lists the known ones).
-    """
-    try:
-        return SHAPES.index(name)
-    except ValueError:
-        raise ValueError(f'unknown shape {name!r}; use one of '
-                         f"{', '.join(SHAPES)}") from None
 
 
 def ignore_map(height: int, width: int, dtype: Any = np.int32) -> np.ndarray:

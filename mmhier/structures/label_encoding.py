@@ -21,11 +21,16 @@ pseudo-label maps are ``int16`` while ``2N`` fits, which halves their cost),
 so node ids never wrap at 255 as mmseg's uint8 annotations would;
 ``PackSegInputs`` makes every map ``int64``.
 
-The functions work on numpy arrays and torch tensors alike.
+The functions here are the primitive; code that has a taxonomy uses its
+:class:`~mmhier.structures.label_space.LabelSpace` (``label_space(taxonomy,
+dataset_key)``), which owns every table derived from this encoding. They work
+on numpy arrays and torch tensors alike.
 """
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 #: Label value of ignored pixels (also the ``ignore_index`` / ``seg_pad_val``
 #: to use in configs).
@@ -60,3 +65,17 @@ def decode_labels(labels: Any, num_nodes: int) -> tuple[Any, Any]:
     """
     is_box = labels >= num_nodes
     return labels - is_box * num_nodes, is_box
+
+
+def box_label_dtype(num_nodes: int) -> type:
+    """Integer type of box pseudo-label maps: ``int16`` while every encoded
+    value (up to ``2 * num_nodes - 1``) fits, which halves the cost of
+    writing the map, else ``int32``.
+
+    Args:
+        num_nodes: ``taxonomy.num_nodes``.
+
+    Returns:
+        ``np.int16`` or ``np.int32``.
+    """
+    return np.int16 if 2 * num_nodes <= np.iinfo(np.int16).max + 1 else np.int32

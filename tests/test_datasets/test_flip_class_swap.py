@@ -9,9 +9,8 @@ from mmseg.registry import TRANSFORMS
 
 import mmhier.datasets.transforms.box_pseudo_masks  # noqa: F401 (registers)
 from mmhier.datasets.errors import LabelIdOutOfRangeError
-from mmhier.datasets.transforms.flip_class_swap import flip_swap_table
-from mmhier.taxonomy import Taxonomy, load_taxonomy
-from mmhier.taxonomy.errors import TaxonomyError
+from mmhier.structures import label_space
+from mmhier.taxonomy import Taxonomy, TaxonomyValidationError, load_taxonomy
 
 TAXONOMY = 'taxonomies/cs_vistas_gtsdb.yaml'
 TINY = Path(__file__).resolve().parents[2] / 'taxonomies' / 'tiny_street.yaml'
@@ -32,7 +31,7 @@ def node(tax, name, box=False):
 
 
 def test_table_swaps_exactly_the_flip_to_pairs_in_both_encodings(tax):
-    table = flip_swap_table(tax, 'gtsdb')
+    table = label_space(tax, 'gtsdb').flip_table
     n = tax.num_nodes
     assert table.shape == (2 * n + 1,) and table.dtype == np.int32
     assert table[-1] == -1 and not table.flags.writeable
@@ -120,17 +119,43 @@ def test_per_pixel_node_labels_are_swapped_too(tax):
                   flip_direction='horizontal'))
 
 
-def test_bad_flip_to_data_is_reported_with_file_and_line():
+def test_bad_flip_to_data_is_a_taxonomy_validation_error():
+    """The transform never sees bad flip_to data: the taxonomy does not load."""
     one_way = TINY.read_text().replace('{shape: circle, flip_to: 3}', '{shape: circle}')
-    tax = Taxonomy.from_string(one_way, source='one_way.yaml')
     line = one_way.splitlines().index(
         '      3: {name: keep right, node: keep right, attributes: {shape: circle, '
         'flip_to: 4}}') + 1
-    with pytest.raises(TaxonomyError, match=rf"one_way.yaml:{line}: dataset 'gtsdb_like' "
-                                            r"class 3 'keep right': flip_to 4 is one-way"):
-        TRANSFORMS.build(dict(type='SwapFlippedClasses', taxonomy=tax,
-                              dataset_key='gtsdb_like'))
-    unknown = TINY.read_text().replace('flip_to: 4', 'flip_to: 9')
-    tax = Taxonomy.from_string(unknown, source='unknown.yaml')
-    with pytest.raises(TaxonomyError, match='flip_to 9 is not a class id'):
-        flip_swap_table(tax, 'gtsdb_like')
+    with pytest.raises(TaxonomyValidationError) as info:
+        Taxonomy.from_string(one_way, source='one_way.yaml')
+    assert [(p.code, p.line) for p in info.value.errors] == [('one-way-flip', line)]
+    assert f"one_way.yaml:{line}: error [one-way-flip] dataset 'gtsdb_like' class 3 " \
+        "'keep right': flip_to 4 is one-way; give class 4 `flip_to: 3`" in str(info.value)
+
+
+def test_transform_uses_the_shared_flip_table(monkeypatch):
+    """SwapFlippedClasses reads the dataset's LabelSpace.flip_table (one
+    table per taxonomy and dataset), not a copy of its own."""
+    tax = Taxonomy.from_string(TINY.read_text(), source='shared.yaml')
+    space = label_space(tax, 'gtsdb_like')
+    swap = TRANSFORMS.build(dict(type='SwapFlippedClasses', taxonomy=tax,
+                                 dataset_key='gtsdb_like'))
+    gt = np.array([[20, 21, 42, 43, 17, -1]], np.int32)   # kr, kl, kr box, kl box, stop
+    flipped = swap(dict(gt_seg_map=gt, flip=True, flip_direction='horizontal'))
+    assert flipped['gt_seg_map'].tolist() == [[21, 20, 43, 42, 17, -1]]
+    marked = np.arange(2 * 22 + 1, dtype=np.int32) + 100
+    monkeypatch.setitem(vars(space), 'flip_table', marked)     # the cached table
+    again = swap(dict(gt_seg_map=gt, flip=True, flip_direction='horizontal'))
+    assert again['gt_seg_map'].tolist() == [[120, 121, 142, 143, 117, 144]]
+
+
+def test_class_whose_partner_is_ignored_becomes_ignored():
+    text = TINY.read_text().replace(
+        '4: {name: keep left, node: keep left, attributes: {shape: circle, flip_to: 3}}',
+        '4: {name: keep left, ignore: true, attributes: {flip_to: 3}}')
+    tax = Taxonomy.from_string(text, source='ignored_partner.yaml')
+    swap = TRANSFORMS.build(dict(type='SwapFlippedClasses', taxonomy=tax,
+                                 dataset_key='gtsdb_like'))
+    gt = np.array([[20, 42, 21, 43, -1]], np.int16)   # kr, kr box, kl (unused), kl box
+    out = swap(dict(gt_seg_map=gt, flip=True, flip_direction='horizontal'))['gt_seg_map']
+    assert out.dtype == np.int16
+    assert out.tolist() == [[-1, -1, 21, 43, -1]]

@@ -13,6 +13,7 @@ import mmhier.datasets.transforms.loading as loading
 from mmhier.datasets.errors import (CorruptFileError, DatasetError, LabelFormatError,
                                     LabelIdOutOfRangeError, LabelSizeError,
                                     MissingDataError)
+from mmhier.structures import label_space
 from mmhier.taxonomy import Taxonomy, load_taxonomy
 
 FIXTURES = Path(__file__).resolve().parents[1] / 'data' / 'fixtures'
@@ -133,27 +134,31 @@ def test_node_ids_above_255_survive_the_pipeline(tmp_path):
         assert gt[0, 0, -1] == 340 and gt[0, -1, 0] == -1
 
 
-def test_lookup_table_is_built_once_per_taxonomy_and_key(monkeypatch):
-    calls = []
-    real = loading.build_label_table
-
-    def counting(taxonomy, key):
-        calls.append(key)
-        return real(taxonomy, key)
-
-    monkeypatch.setattr(loading, 'build_label_table', counting)
+def test_lookup_table_is_the_shared_label_space_table(monkeypatch):
+    """The transform maps ids with the dataset's LabelSpace.id_to_label (one
+    table per taxonomy and dataset key, shared by every user)."""
     transform = TRANSFORMS.build(dict(type='LoadTaxonomyAnnotations'))
     tax = load_taxonomy(TAXONOMY)
-    for key, name in [('cityscapes', 'labelIds'), ('cityscapes', 'labelIds'),
-                      ('cityscapes_trainids', 'labelTrainIds'),
-                      ('cityscapes', 'labelIds')]:
-        path = CITY_GT / f'frankfurt_000000_000294_gtFine_{name}.png'
-        transform(dict(seg_map_path=str(path), seg_fields=[], taxonomy=tax.source,
-                       dataset_key=key))
-    assert calls == ['cityscapes', 'cityscapes_trainids']
-    table = transform.label_table(tax.source, 'cityscapes').table
+    table = label_space(tax, 'cityscapes').id_to_label
+    assert table is label_space(tax.source, 'cityscapes').id_to_label
     assert table.dtype == np.int32 and not table.flags.writeable
     assert table[20] == tax.index('Traffic Sign') and table[0] == -1
+    path = CITY_GT / 'frankfurt_000000_000294_gtFine_labelIds.png'
+    raw = np.asarray(Image.open(path))
+    out = transform(dict(seg_map_path=str(path), seg_fields=[], taxonomy=tax.source,
+                         dataset_key='cityscapes'))
+    assert out['gt_seg_map'].tolist() == table[raw].tolist()
+    marked = (np.arange(table.size) + 1000).astype(np.int32)
+    monkeypatch.setitem(vars(label_space(tax, 'cityscapes')), 'id_to_label', marked)
+    out = transform(dict(seg_map_path=str(path), seg_fields=[], taxonomy=tax,
+                         dataset_key='cityscapes'))
+    assert out['gt_seg_map'].tolist() == (raw.astype(np.int64) + 1000).tolist()
+    trainids = CITY_GT / 'frankfurt_000000_000294_gtFine_labelTrainIds.png'
+    out = transform(dict(seg_map_path=str(trainids), seg_fields=[], taxonomy=tax,
+                         dataset_key='cityscapes_trainids'))
+    assert out['gt_seg_map'].tolist() == \
+        label_space(tax, 'cityscapes_trainids').id_to_label[
+            np.asarray(Image.open(trainids))].tolist()
 
 
 def test_missing_label_file(tmp_path):

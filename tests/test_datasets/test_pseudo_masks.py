@@ -117,6 +117,14 @@ def test_shape_ids_and_names_agree():
         shape_mask('hexagon', 7, 7)
 
 
+def test_shape_vocabulary_lives_in_the_taxonomy_layer():
+    from mmhier.datasets import pseudo_masks
+    from mmhier.taxonomy import class_attributes
+    assert pseudo_masks.SHAPES is class_attributes.SHAPES
+    assert pseudo_masks.shape_id is class_attributes.shape_id
+    assert (pseudo_masks.BOX, pseudo_masks.OCTAGON) == (0, 5)
+
+
 # ------------------------------------------------------------- rasterize
 def test_rasterize_places_shape_in_its_window_and_ignores_the_rest():
     out = rasterize_shapes(10, 12, np.array([[2, 1, 8, 7]], np.float32), ['circle'])
@@ -266,6 +274,28 @@ def test_bad_inputs_raise_typed_errors():
             dict(img_shape=(4, 4), gt_boxes=np.zeros((0, 4)), gt_box_labels=np.zeros(0)))
     with pytest.raises(ValueError, match='shape_mode'):
         TRANSFORMS.build(dict(type='BoxesToPseudoMask', shape_mode='circle'))
+
+
+def test_transform_draws_with_the_shared_label_space_tables(monkeypatch):
+    """BoxesToPseudoMask takes values, shapes and dtype from the dataset's
+    LabelSpace (box_labels, shape_ids), not from tables of its own."""
+    from mmhier.structures import label_space
+    tax = Taxonomy.from_string(TINY.read_text(), source='shared.yaml')
+    space = label_space(tax, 'gtsdb_like')
+    assert space.box_labels.tolist() == [39, 40, 41, 42, 43]   # stop .. keep left + 22
+    assert space.box_labels.dtype == np.int16
+    assert space.shape_ids().tolist() == [5, 3, 1, 1, 1]       # octagon, inv. tri., circles
+    transform = TRANSFORMS.build(dict(type='BoxesToPseudoMask', taxonomy=tax,
+                                      dataset_key='gtsdb_like'))
+    sample = dict(img_shape=(3, 3), gt_boxes=np.array([[0, 0, 2, 2]]),
+                  gt_box_labels=np.array([1]))
+    # inverted triangle in a 3x3 box: rows of 3, 1 (|u| <= (1 - v) / 2), 1
+    assert transform(dict(sample))['gt_seg_map'].tolist() == \
+        [[40, 40, 40], [-1, 40, -1], [-1, 40, -1]]
+    monkeypatch.setitem(vars(space), 'box_labels', np.array([7, 8, 9, 10, 11], np.int32))
+    monkeypatch.setitem(space._shape_ids, 'shape', np.zeros(5, np.int64))   # all boxes
+    out = transform(dict(sample))['gt_seg_map']
+    assert out.dtype == np.int32 and out.tolist() == [[8] * 3] * 3
 
 
 def test_box_label_dtype_widens_for_large_taxonomies():

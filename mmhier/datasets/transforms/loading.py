@@ -2,14 +2,16 @@
 
 :class:`LoadTaxonomyAnnotations` replaces mmseg's ``LoadAnnotations`` for
 datasets described by a taxonomy: it reads a label image of raw dataset ids
-and turns it, with one table lookup, into the int32 label map of
-:mod:`mmhier.structures.label_encoding` (node id, box offset, -1 ignored).
+and turns it, with one lookup into the dataset's
+:attr:`LabelSpace.id_to_label <mmhier.structures.label_space.LabelSpace.id_to_label>`
+table, into the int32 label map of :mod:`mmhier.structures.label_encoding`
+(node id, box offset, -1 ignored).
 """
 from __future__ import annotations
 
 import io
 import os
-from typing import NamedTuple, Optional, Union
+from typing import Optional, Union
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -20,9 +22,9 @@ from mmhier.datasets.errors import (CorruptFileError, LabelFormatError,
                                     LabelIdOutOfRangeError, LabelSizeError)
 from mmhier.datasets.image_io import (RESTORE_HINT, check_complete, decoder_problem,
                                       read_file_bytes)
-from mmhier.structures.label_encoding import encode_labels
-from mmhier.taxonomy import Taxonomy, load_taxonomy
 from mmhier.datasets.transforms.taxonomy_source import taxonomy_and_key
+from mmhier.structures.label_space import LabelSpace, label_space
+from mmhier.taxonomy import Taxonomy
 
 TaxonomyRef = Union[str, os.PathLike, Taxonomy]
 
@@ -30,54 +32,6 @@ MISSING_LABEL_HINT = (
     "Every image needs a label image next to it in the dataset's seg_map_path "
     'folder; check data_root, data_prefix and seg_map_suffix (or remove the image '
     'from the split).')
-
-
-class LabelTable(NamedTuple):
-    """Raw label id -> encoded label of one dataset of one taxonomy.
-
-    Attributes:
-        table: ``(num_ids,)`` int32, read-only: ``table[raw_ids]`` is the
-            encoded label map.
-        dataset_key: The dataset's key in the taxonomy.
-        source: The taxonomy file.
-        encoding: The dataset's label encoding (``uint8``, ``uint16``,
-            ``int32``), for messages.
-    """
-
-    table: np.ndarray
-    dataset_key: str
-    source: str
-    encoding: str
-
-    @property
-    def num_ids(self) -> int:
-        return len(self.table)
-
-
-def build_label_table(taxonomy: TaxonomyRef, dataset_key: str) -> LabelTable:
-    """The encoded-label lookup table of one dataset.
-
-    Args:
-        taxonomy: Taxonomy YAML path or a loaded :class:`Taxonomy`.
-        dataset_key: The dataset's key in the taxonomy.
-
-    Returns:
-        The table: node index per id (``-1`` where ignored), offset by
-        ``num_nodes`` when the dataset's annotation is ``box``.
-
-    Shape:
-        ``table.table``: ``(num_ids,)`` int32.
-
-    Raises:
-        TaxonomyError: The taxonomy is missing or invalid, or has no dataset
-            ``dataset_key``.
-    """
-    tax = load_taxonomy(taxonomy)
-    spec = tax.dataset(dataset_key)
-    table = encode_labels(tax.label_to_node(dataset_key), spec.annotation == 'box',
-                          tax.num_nodes).astype(np.int32)
-    table.setflags(write=False)
-    return LabelTable(table, dataset_key, tax.source, spec.encoding)
 
 
 def read_label_ids(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
@@ -144,7 +98,7 @@ def read_label_ids(path: str, backend_args: Optional[dict] = None) -> np.ndarray
     return ids
 
 
-def check_bit_depth(ids: np.ndarray, table: LabelTable, path: str) -> None:
+def check_bit_depth(ids: np.ndarray, space: LabelSpace, path: str) -> None:
     """Raise if the label image is wider than the dataset's ``encoding``
     (e.g. a 16-bit image for ``uint8`` ids: often an instance-id image).
 
@@ -152,33 +106,33 @@ def check_bit_depth(ids: np.ndarray, table: LabelTable, path: str) -> None:
 
     Args:
         ids: Raw label ids as read.
-        table: The dataset's lookup table.
+        space: The dataset's label space.
         path: The label file, for the message.
 
     Shape:
         ``ids``: ``(H, W)``.
 
     Raises:
-        LabelFormatError: ``ids`` has more bits than ``table.encoding``.
+        LabelFormatError: ``ids`` has more bits than ``space.encoding``.
     """
     bits = ids.dtype.itemsize * 8
-    allowed = np.dtype(table.encoding).itemsize * 8
+    allowed = np.dtype(space.encoding).itemsize * 8
     if bits <= allowed:
         return
     raise LabelFormatError(
-        f'{path}: label image is {bits}-bit but dataset {table.dataset_key!r} of '
-        f'taxonomy {table.source} stores {allowed}-bit ids (encoding {table.encoding}). '
+        f'{path}: label image is {bits}-bit but dataset {space.dataset_key!r} of '
+        f'taxonomy {space.source} stores {allowed}-bit ids (encoding {space.encoding}). '
         'Is it an instance-id image (e.g. Cityscapes *_gtFine_instanceIds.png)? '
         'Point seg_map_suffix at the id images, save the labels as '
         f'{allowed}-bit PNGs, or set a wider encoding in the taxonomy\'s dataset entry.')
 
 
-def check_id_range(ids: np.ndarray, table: LabelTable, path: str) -> None:
-    """Raise unless every id is in ``0 .. table.num_ids - 1``.
+def check_id_range(ids: np.ndarray, space: LabelSpace, path: str) -> None:
+    """Raise unless every id is in ``0 .. space.num_ids - 1``.
 
     Args:
         ids: Raw label ids.
-        table: The dataset's lookup table.
+        space: The dataset's label space.
         path: The label file, for the message.
 
     Shape:
@@ -190,15 +144,15 @@ def check_id_range(ids: np.ndarray, table: LabelTable, path: str) -> None:
     """
     info = np.iinfo(ids.dtype)
     low = ids.min() if info.min < 0 else 0
-    high = ids.max() if info.max >= table.num_ids else 0
-    if low >= 0 and high < table.num_ids:
+    high = ids.max() if info.max >= space.num_ids else 0
+    if low >= 0 and high < space.num_ids:
         return
-    bad = np.unique(ids[(ids < 0) | (ids >= table.num_ids)])
+    bad = np.unique(ids[(ids < 0) | (ids >= space.num_ids)])
     shown = ', '.join(str(i) for i in bad[:10].tolist()) + (', ...' if len(bad) > 10 else '')
     raise LabelIdOutOfRangeError(
-        f'{path}: label ids {shown} are outside dataset {table.dataset_key!r} '
-        f'(ids 0..{table.num_ids - 1}, encoding {table.encoding}) of taxonomy '
-        f'{table.source}. Check that the dataset reads the right label files '
+        f'{path}: label ids {shown} are outside dataset {space.dataset_key!r} '
+        f'(ids 0..{space.num_ids - 1}, encoding {space.encoding}) of taxonomy '
+        f'{space.source}. Check that the dataset reads the right label files '
         "(seg_map_suffix, e.g. Cityscapes *_gtFine_labelIds.png for 'cityscapes' "
         "and *_gtFine_labelTrainIds.png for 'cityscapes_trainids'), or add the "
         "ids to the taxonomy's dataset entry (classes, ignore_ids, num_ids).")
@@ -209,8 +163,9 @@ class LoadTaxonomyAnnotations(BaseTransform):
     """Load a label image and encode it as taxonomy node labels.
 
     Raw ids are mapped by the dataset's entry in the taxonomy with a single
-    lookup into a table built once per (taxonomy, dataset key) and cached in
-    the transform. Values follow :mod:`mmhier.structures.label_encoding`:
+    lookup into the dataset's shared table
+    (:func:`~mmhier.structures.label_space.label_space`, built once per
+    taxonomy and dataset key). Values follow :mod:`mmhier.structures.label_encoding`:
     ``-1`` ignored, ``0 <= v < N`` pixel label of node ``v``, ``N <= v < 2N``
     box pseudo label of node ``v - N``. Use ``ignore_index=-1`` /
     ``seg_pad_val=-1`` in the transforms and data preprocessor that follow.
@@ -245,15 +200,6 @@ class LoadTaxonomyAnnotations(BaseTransform):
         self.taxonomy = taxonomy
         self.dataset_key = dataset_key
         self.backend_args = backend_args.copy() if backend_args else None
-        self._tables: dict[tuple, LabelTable] = {}
-
-    def label_table(self, taxonomy: TaxonomyRef, dataset_key: str) -> LabelTable:
-        """The cached lookup table of ``(taxonomy, dataset_key)``."""
-        key = (taxonomy if isinstance(taxonomy, Taxonomy) else os.fspath(taxonomy),
-               dataset_key)
-        if key not in self._tables:
-            self._tables[key] = build_label_table(taxonomy, dataset_key)
-        return self._tables[key]
 
     def transform(self, results: dict) -> dict:
         """Load ``results['seg_map_path']`` into ``results['gt_seg_map']``.
@@ -274,7 +220,7 @@ class LoadTaxonomyAnnotations(BaseTransform):
                 'reduce_zero_label=True does not apply to taxonomy labels: mark '
                 "id 0 as {ignore: true} in the taxonomy's dataset entry instead")
         path = results['seg_map_path']
-        table = self.label_table(taxonomy, dataset_key)
+        space = label_space(taxonomy, dataset_key)
         ids = read_label_ids(path, self.backend_args)
         image_shape = results.get('ori_shape', results.get('img_shape'))
         if image_shape is not None and tuple(ids.shape) != tuple(image_shape[:2]):
@@ -284,9 +230,9 @@ class LoadTaxonomyAnnotations(BaseTransform):
                 f'{image_shape[1]}x{image_shape[0]}. Labels must match their images '
                 'pixel for pixel: resize both together (tools/resize_vistas.py '
                 'does, with nearest for labels) or restore the original files.')
-        check_id_range(ids, table, path)
-        check_bit_depth(ids, table, path)
-        results['gt_seg_map'] = table.table[ids]
+        check_id_range(ids, space, path)
+        check_bit_depth(ids, space, path)
+        results['gt_seg_map'] = space.id_to_label[ids]
         seg_fields = results.setdefault('seg_fields', [])
         if 'gt_seg_map' not in seg_fields:
             seg_fields.append('gt_seg_map')
