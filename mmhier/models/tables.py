@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mmhier.structures.label_space import label_codec, label_space
 from mmhier.taxonomy import Taxonomy
 
 
@@ -85,39 +86,51 @@ class DecisionTables(nn.Module):
 class LossTables(nn.Module):
     """Lookup tables for building every classifier's targets from node labels.
 
+    Labels are decoded with the taxonomy's shared
+    :class:`~mmhier.structures.label_space.LabelCodec` and the supervision
+    rows are the datasets' :attr:`LabelSpace.supervision
+    <mmhier.structures.label_space.LabelSpace.supervision>`.
+
     Args:
         taxonomy: The taxonomy.
-        dataset_keys: Datasets whose supervision rules apply, by index; a
-            sample of an unknown dataset trains every classifier its label
-            reaches (last row of ``trains``).
+        dataset_keys: Datasets whose supervision rules apply, by index
+            (default: all of the taxonomy's, in file order).
         level_weights: Loss weight per classifier level (level 1 = root
             classifier); the last value repeats for deeper levels.
         node_weights: Weight overrides by classifier node name.
+        fallback: The supervision of the extra last row of ``trains``:
+            ``None`` trains every classifier a label reaches; a dataset key
+            applies that dataset's rules. Which samples use the row is the
+            caller's choice (:class:`HierarchicalLoss` refuses samples of
+            unknown datasets unless configured otherwise).
 
     Attributes (buffers):
         path_targets: ``(C, N + 1)`` child position of the path to each node
             (-1 when the classifier is not a proper ancestor; column ``N`` is
             for ignored pixels).
-        trains: ``(D + 1, C)`` bool, dataset ``d`` trains classifier ``j``
-            (the last row, for samples of unknown datasets, is all true).
+        trains: ``(D + 1, C)`` bool, dataset ``d`` trains classifier ``j``;
+            the last row is the ``fallback`` row.
         parent_classifier: ``(C,)`` classifier index of each classifier's
             parent classifier, -1 for the root.
         weights: ``(C,)`` loss weight lambda of every classifier.
+
+    Raises:
+        UnknownDatasetError: ``dataset_keys`` or ``fallback`` name a dataset
+            the taxonomy does not define.
     """
 
     def __init__(self, taxonomy: Taxonomy, dataset_keys: Optional[Sequence[str]] = None,
                  level_weights: Sequence[float] = (1.0, 0.1),
-                 node_weights: Optional[dict] = None):
+                 node_weights: Optional[dict] = None, fallback: Optional[str] = None):
         super().__init__()
         keys = list(taxonomy.dataset_keys if dataset_keys is None else dataset_keys)
-        for key in keys:
-            taxonomy.dataset(key)  # typed error for unknown keys
+        spaces = [label_space(taxonomy, key) for key in keys]
         num_classifiers, num_nodes = taxonomy.num_classifiers, taxonomy.num_nodes
         path = np.full((num_classifiers, num_nodes + 1), -1, dtype=np.int64)
         path[:, :num_nodes] = taxonomy.classifier_targets
-        rows = [taxonomy.dataset_keys.index(k) for k in keys]
-        trains = np.concatenate([taxonomy.supervision[rows],
-                                 np.ones((1, num_classifiers), dtype=bool)])
+        last = np.ones(num_classifiers, dtype=bool) if fallback is None \
+            else label_space(taxonomy, fallback).supervision
+        trains = np.stack([s.supervision for s in spaces] + [last])
         parent = np.full(num_classifiers, -1, dtype=np.int64)
         for c in taxonomy.classifiers:
             for child in c.child_indices:
@@ -128,7 +141,10 @@ class LossTables(nn.Module):
                             for c in taxonomy.classifiers], dtype=np.float32)
         for name, value in (node_weights or {}).items():
             weights[taxonomy.classifier(name).index] = value
-        self.dataset_keys = keys
+        self.dataset_keys = [s.dataset_key for s in spaces]
+        self.fallback = fallback
+        #: The taxonomy's label encoding (decodes the label maps).
+        self.codec = label_codec(taxonomy)
         self.num_nodes = num_nodes
         #: Python copy of ``parent_classifier`` (loop bounds never touch the GPU).
         self.parent_list: list[int] = parent.tolist()

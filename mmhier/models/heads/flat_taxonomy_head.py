@@ -14,15 +14,9 @@ from mmseg.utils import SampleList
 from torch import Tensor
 
 from mmhier.models.heads.taxonomy_state import TaxonomyStateMixin
-from mmhier.structures import IGNORE_INDEX
+from mmhier.structures import (IGNORE_INDEX, check_sample_taxonomy, label_codec,
+                               label_space)
 from mmhier.taxonomy import Taxonomy, load_taxonomy
-
-
-def labelled_nodes(taxonomy: Taxonomy,
-                   datasets: Optional[Sequence[str]] = None) -> list[int]:
-    """Node indices labelled by the given datasets (default: all), in preorder."""
-    keys = taxonomy.dataset_keys if datasets is None else datasets
-    return sorted({taxonomy.index(n) for key in keys for n in taxonomy.labelled_nodes(key)})
 
 
 @MODELS.register_module()
@@ -33,7 +27,13 @@ class FlatTaxonomyHead(TaxonomyStateMixin, FCNHead):
     classes as one flat label space (so a Cityscapes ``road`` pixel and a Vistas
     ``lane marking`` pixel are different, competing classes). Labels are the
     encoded node labels of :mod:`mmhier.structures.label_encoding`; box pseudo
-    labels are used as they are (no refinement).
+    labels are used as they are (no refinement). Output channels are the
+    union of the datasets' :attr:`LabelSpace.labelled_nodes
+    <mmhier.structures.label_space.LabelSpace.labelled_nodes>`; labels become
+    channels through the taxonomy codec's :meth:`~mmhier.structures.LabelCodec.value_table`
+    (``label_to_channel[labels]``, ``-1`` for ignored pixels and nodes
+    without a channel). Samples encoded by another taxonomy tree (their
+    ``taxonomy_hash``) are refused.
 
     Args:
         taxonomy: Taxonomy YAML path or :class:`Taxonomy`.
@@ -43,14 +43,21 @@ class FlatTaxonomyHead(TaxonomyStateMixin, FCNHead):
             (default: all of the taxonomy's datasets).
         **kwargs: :class:`mmseg.models.decode_heads.FCNHead` arguments
             (``num_classes`` is derived and must not be given).
+
+    Raises:
+        UnknownDatasetError: ``datasets`` names a dataset the taxonomy does
+            not define.
+        UnknownNodeError: ``nodes`` names an unknown node.
     """
 
     def __init__(self, taxonomy: Union[str, os.PathLike, Taxonomy],
                  nodes: Optional[Sequence[str]] = None,
                  datasets: Optional[Sequence[str]] = None, **kwargs):
         self.taxonomy = load_taxonomy(taxonomy)
+        keys = self.taxonomy.dataset_keys if datasets is None else datasets
         indices = [self.taxonomy.index(n) for n in nodes] if nodes is not None \
-            else labelled_nodes(self.taxonomy, datasets)
+            else sorted(set().union(*(label_space(self.taxonomy, k).labelled_nodes.tolist()
+                                      for k in keys)))
         if 'num_classes' in kwargs:
             raise TypeError('FlatTaxonomyHead derives num_classes from the taxonomy; '
                             'remove num_classes from its config')
@@ -58,21 +65,26 @@ class FlatTaxonomyHead(TaxonomyStateMixin, FCNHead):
         kwargs.setdefault('loss_decode', dict(type='CrossEntropyLoss', loss_weight=1.0,
                                               avg_non_ignore=True))
         super().__init__(num_classes=len(indices), **kwargs)
-        num_nodes = self.taxonomy.num_nodes
-        # encoded label value + 1 -> output channel (-1 ignored)
-        lut = np.full(2 * num_nodes + 1, IGNORE_INDEX, dtype=np.int64)
-        channel = np.full(num_nodes, IGNORE_INDEX, dtype=np.int64)
+        codec = label_codec(self.taxonomy)
+        channel = np.full(codec.num_nodes, IGNORE_INDEX, dtype=np.int64)
         channel[indices] = np.arange(len(indices))
-        lut[1:num_nodes + 1] = channel
-        lut[num_nodes + 1:] = channel
-        self.register_buffer('label_to_channel', torch.as_tensor(lut), persistent=False)
+        # encoded label -> output channel; label -1 indexes the last entry (-1)
+        self.register_buffer('label_to_channel', torch.tensor(codec.value_table(channel)),
+                             persistent=False)
         self.register_buffer('output_nodes', torch.as_tensor(indices, dtype=torch.long),
                              persistent=False)
 
     def loss_by_feat(self, seg_logits: Tensor, batch_data_samples: SampleList) -> dict:
-        """Cross-entropy over the flat node classes."""
+        """Cross-entropy over the flat node classes.
+
+        Raises:
+            SampleTaxonomyMismatchError: A sample was encoded by another
+                taxonomy tree.
+        """
+        for i, sample in enumerate(batch_data_samples):
+            check_sample_taxonomy(sample.metainfo, self.taxonomy, 'FlatTaxonomyHead', i)
         labels = self._stack_batch_gt(batch_data_samples).long()
-        labels = self.label_to_channel[labels + 1].squeeze(1)
+        labels = self.label_to_channel[labels].squeeze(1)
         seg_logits = resize(seg_logits, size=labels.shape[-2:], mode='bilinear',
                             align_corners=self.align_corners)
         losses = dict()

@@ -133,14 +133,21 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
                      batch_data_samples: SampleList) -> dict:
         """Hierarchical loss at label resolution.
 
-        Every sample's ``metainfo['dataset_key']`` (set by mmhier datasets and
-        ``PackTaxonomySegInputs``) selects its supervision rules.
+        Every sample's metainfo (set by mmhier datasets and
+        ``PackTaxonomySegInputs``) is checked and selects its supervision
+        rules: ``dataset_key`` and ``taxonomy_hash``
+        (:meth:`HierarchicalLoss.sample_rows`).
+
+        Raises:
+            SampleTaxonomyMismatchError: A sample was encoded by another
+                taxonomy tree.
+            SampleDatasetKeyError: A sample's ``dataset_key`` is missing or
+                unknown to the loss (unless the loss has a default).
         """
+        rows = self.loss_decode.sample_rows([s.metainfo for s in batch_data_samples])
         labels = self._stack_batch_gt(batch_data_samples).squeeze(1)
         logits = self._upsample(seg_logits, labels.shape[-2:])
-        keys = [s.metainfo.get('dataset_key') for s in batch_data_samples]
-        dataset_index = torch.tensor(self.loss_decode.dataset_index(keys),
-                                     device=labels.device)
+        dataset_index = torch.tensor(rows, device=labels.device)
         return self.loss_decode(logits, labels, dataset_index)
 
     def _row_bands(self, seg_logits: Sequence[Tensor], size) -> list[tuple[int, int]]:

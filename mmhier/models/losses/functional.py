@@ -29,7 +29,6 @@ from torch import Tensor
 
 from mmhier.models.decision import classifier_choice
 from mmhier.models.tables import LossTables
-from mmhier.structures import decode_labels
 
 
 class ClassifierLosses(NamedTuple):
@@ -62,9 +61,9 @@ def hierarchical_cross_entropy(logits: Sequence[Tensor], labels: Tensor,
         logits: Per-classifier logits at label resolution, in
             ``taxonomy.classifiers`` order.
         labels: Encoded labels (see :mod:`mmhier.structures.label_encoding`).
-        dataset_index: Index into ``tables.dataset_keys`` per sample;
-            ``len(dataset_keys)`` for samples of unknown datasets (they train
-            every classifier their labels reach).
+        dataset_index: Row of ``tables.trains`` per sample: the index into
+            ``tables.dataset_keys``, or ``len(dataset_keys)`` for the
+            fallback row (see :class:`LossTables`).
         tables: Loss tables of the taxonomy.
         refine_boxes: Keep box pixels only where the ancestors' decisions
             agree with the pixel's path (the paper's online refinement).
@@ -77,7 +76,7 @@ def hierarchical_cross_entropy(logits: Sequence[Tensor], labels: Tensor,
         - labels: ``(N, H, W)`` integer
         - dataset_index: ``(N,)`` int64
     """
-    node, is_box = decode_labels(labels.long(), tables.num_nodes)
+    node, is_box = tables.codec.decode(labels.long())
     node = torch.where(node < 0, torch.full_like(node, tables.num_nodes), node)
     trains = tables.trains[dataset_index].view(-1, len(logits), 1, 1)  # (N, C, 1, 1)
     not_box = ~is_box

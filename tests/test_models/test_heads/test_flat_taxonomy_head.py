@@ -30,7 +30,7 @@ def test_labels_map_to_channels_for_pixels_and_boxes():
     head = build()
     n = head.taxonomy.num_nodes
     labels = torch.tensor([[[-1, 8, 9], [10, 17 + n, 21 + n]]])   # ignore, driveable, ...
-    channels = head.label_to_channel[labels + 1]
+    channels = head.label_to_channel[labels]
     assert channels.tolist() == [[[-1, 7, 8], [9, 16, 20]]]
 
 
