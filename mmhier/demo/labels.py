@@ -3,9 +3,9 @@
 The renderer labels every pixel with a **part**: what was drawn there, at the
 finest level the generator knows (``'lane marking'``, ``'motorcyclist'``, the
 sign type of a sign front, ...). Part names are taxonomy node names; a
-dataset's label id of a part is looked up in the taxonomy with
-:meth:`~mmhier.taxonomy.Taxonomy.node_to_dataset_class`, i.e. the dataset
-class of the part's deepest ancestor-or-self it labels. That is how the same
+dataset's label id of a part is looked up in the dataset's label space
+(:attr:`LabelSpace.node_to_class <mmhier.structures.label_space.LabelSpace.node_to_class>`),
+i.e. the dataset class of the part's deepest ancestor-or-self it labels. That is how the same
 rendering becomes a coarse label map (``city_like``: a lane marking is
 ``road``, a stop sign is ``traffic sign``) or a fine one (``vistas_like``:
 ``lane marking``, ``traffic sign front``), with no label id written in code.
@@ -19,7 +19,9 @@ import numpy as np
 
 from mmhier.datasets.errors import DatasetError
 from mmhier.demo.signs import SIGN_SHAPES, SIGN_TYPES
+from mmhier.structures.label_space import label_space
 from mmhier.taxonomy import Taxonomy, UnknownNodeError
+from mmhier.taxonomy.class_attributes import SHAPE
 
 UNLABELED = 'unlabeled'
 #: Part names; a part code is an index into this tuple (0 = unlabeled).
@@ -69,8 +71,8 @@ def part_label_table(taxonomy: Taxonomy, dataset_key: str) -> np.ndarray:
         SyntheticDataError: A part is no node of the taxonomy, or the dataset
             has no ignore class for the parts it cannot label.
     """
-    spec = taxonomy.dataset(dataset_key)
-    to_class = taxonomy.node_to_dataset_class(dataset_key)
+    space = label_space(taxonomy, dataset_key)
+    spec, to_class = space.spec, space.node_to_class
     ignored = ignore_id(taxonomy, dataset_key)
     table = np.empty(len(PARTS), dtype=np.int64)
     for code, name in enumerate(PARTS):
@@ -105,14 +107,15 @@ def sign_box_classes(taxonomy: Taxonomy, dataset_key: str) -> dict[str, int]:
             ``attributes.shape`` other than the glyph's shape (its pseudo
             masks would not cover the drawn sign).
     """
-    to_class = taxonomy.node_to_dataset_class(dataset_key)
-    classes = {c.id: c for c in taxonomy.dataset(dataset_key).classes}
+    space = label_space(taxonomy, dataset_key)
+    to_class = space.node_to_class
+    classes = {c.id: c for c in space.spec.classes}
     result = {}
     for kind in SIGN_TYPES:
         label = int(to_class[taxonomy.index(kind)]) if kind in taxonomy else -1
         if label < 0:
             continue
-        shape = classes[label].attributes.get('shape', SIGN_SHAPES[kind])
+        shape = classes[label].attributes.get(SHAPE, SIGN_SHAPES[kind])
         if shape not in (SIGN_SHAPES[kind], 'box'):
             raise SyntheticDataError(
                 f'{taxonomy.source}: dataset {dataset_key!r} class {label} '

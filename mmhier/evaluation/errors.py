@@ -1,10 +1,14 @@
 """Errors users can cause when evaluating with a taxonomy.
 
 Unknown dataset keys raise the taxonomy's own
-:class:`~mmhier.taxonomy.UnknownDatasetError`; everything else specific to
-evaluation is an :class:`EvaluationError`. Each message names the sample (its
-image path) or the argument concerned and says how to fix it.
+:class:`~mmhier.taxonomy.UnknownDatasetError` (for a data sample's key its
+subclass :class:`~mmhier.structures.SampleDatasetKeyError`, shared with the
+loss), samples of another taxonomy tree
+:class:`~mmhier.structures.SampleTaxonomyMismatchError`; everything else
+specific to evaluation is an :class:`EvaluationError`. Each message names the
+sample (its image path) or the argument concerned and says how to fix it.
 """
+from mmhier.structures.sample_checks import SampleDatasetKeyError
 
 
 class EvaluationError(Exception):
@@ -33,3 +37,11 @@ class LabelMismatchError(EvaluationError, ValueError):
 
 class InvalidPredictionError(EvaluationError, ValueError):
     """A prediction is not a taxonomy node map of the ground truth's shape."""
+
+
+class MissingDatasetKeyError(MissingSampleFieldError, SampleDatasetKeyError):
+    """A data sample has no ``dataset_key`` (both a missing field and an
+    unknown dataset: either ``except`` clause catches it)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -14,14 +14,15 @@ from mmseg.registry import METRICS
 
 from mmhier.evaluation.confusion import merge_pair_counts, pair_counts
 from mmhier.evaluation.errors import (EvaluationError, InvalidPredictionError,
-                                      LabelMismatchError, MissingSampleFieldError,
-                                      UnknownClassError)
+                                      LabelMismatchError, MissingDatasetKeyError,
+                                      MissingSampleFieldError, UnknownClassError)
 from mmhier.evaluation.projections import (classifier_confusions, dataset_confusion,
                                            level_confusion, level_nodes)
 from mmhier.evaluation.report import (log_report, percent, rounded, scores_entry,
                                       write_json)
-from mmhier.structures import classifier_log_names, decode_labels, save_node_map
-from mmhier.taxonomy import Taxonomy, UnknownDatasetError, load_taxonomy
+from mmhier.structures import (check_sample_taxonomy, classifier_log_names, label_space,
+                               sample_dataset_key, sample_name, save_node_map)
+from mmhier.taxonomy import Taxonomy, load_taxonomy
 from mmhier.taxonomy.spec import did_you_mean
 
 #: Summary scores reported per dataset and per level.
@@ -45,7 +46,10 @@ class HierarchicalIoUMetric(BaseMetric):
     :mod:`mmhier.structures.label_encoding` (``-1`` ignored, node id, or node
     id + ``num_nodes`` for box pseudo labels) and the metainfo
     ``dataset_key`` (packed by ``PackTaxonomySegInputs``) names the sample's
-    dataset in the taxonomy.
+    dataset in the taxonomy. Labels are decoded and checked with the
+    dataset's shared :class:`~mmhier.structures.LabelSpace`. A sample whose
+    ``taxonomy_hash`` (packed with it) is another tree's, or whose
+    ``dataset_key`` is missing or unknown, is refused.
 
     **Datasets** (each in its own label space, as in the paper): the gt node
     of a pixel is one of its dataset's class nodes; its class is that
@@ -179,12 +183,6 @@ class HierarchicalIoUMetric(BaseMetric):
             tax.dataset(key)
         self._classes = {k: self._evaluated_classes(k, subsets.get(k))
                          for k in tax.dataset_keys}
-        self._labelled: dict[str, np.ndarray] = {}
-        for key in tax.dataset_keys:
-            lut = tax.label_to_node(key)
-            labelled = np.zeros(tax.num_nodes, dtype=bool)
-            labelled[lut[lut >= 0]] = True
-            self._labelled[key] = labelled
         if levels is True:
             levels = range(1, tax.num_levels + 1)
         elif isinstance(levels, int) and not isinstance(levels, bool):
@@ -248,9 +246,15 @@ class HierarchicalIoUMetric(BaseMetric):
             data_samples: Model outputs as dicts (``SegDataSample.to_dict()``).
 
         Raises:
-            MissingSampleFieldError: A sample lacks ``dataset_key``,
-                ``gt_sem_seg`` or ``pred_sem_seg``.
-            UnknownDatasetError: ``dataset_key`` is not in the taxonomy.
+            SampleTaxonomyMismatchError: A sample's ``taxonomy_hash`` is
+                another taxonomy tree's (the message names both).
+            MissingDatasetKeyError: A sample lacks ``dataset_key`` (a
+                :class:`MissingSampleFieldError` and a
+                :class:`~mmhier.structures.SampleDatasetKeyError`).
+            MissingSampleFieldError: A sample lacks ``gt_sem_seg`` or
+                ``pred_sem_seg``.
+            SampleDatasetKeyError: ``dataset_key`` is not in the taxonomy (an
+                :class:`~mmhier.taxonomy.UnknownDatasetError`).
             LabelMismatchError: Gt values outside the label contract or nodes
                 the sample's dataset does not label.
             InvalidPredictionError: Prediction shape differs from the gt's or
@@ -273,32 +277,25 @@ class HierarchicalIoUMetric(BaseMetric):
 
     def _count(self, sample: Mapping) -> tuple[str, np.ndarray, np.ndarray]:
         tax, num_nodes = self.taxonomy, self.taxonomy.num_nodes
-        where = sample.get('img_path') or sample.get('seg_map_path') or 'a sample'
-        key = sample.get('dataset_key')
-        if key is None:
-            raise MissingSampleFieldError(
-                f'{where}: no dataset_key in the data sample; pack samples with '
-                "PackTaxonomySegInputs (type='PackTaxonomySegInputs') so the metric "
-                'knows each sample\'s dataset')
-        try:
-            tax.dataset(key)
-        except UnknownDatasetError as error:
-            raise UnknownDatasetError(f'{where}: {error}') from None
+        where = sample_name(sample)
+        check_sample_taxonomy(sample, tax, 'HierarchicalIoUMetric')
+        key = sample_dataset_key(sample, tax.dataset_keys, 'HierarchicalIoUMetric',
+                                 missing_error=MissingDatasetKeyError)
         if self.datasets is not None and key not in self.datasets:
             return key, np.zeros(0, np.int64), np.zeros(0, np.int64)
+        space = label_space(tax, key)
         gt = self._field(sample, 'gt_sem_seg', where).astype(np.int64)
         pred = self._field(sample, 'pred_sem_seg', where)
         if gt.shape != pred.shape:
             raise InvalidPredictionError(
                 f'{where}: pred_sem_seg has shape {tuple(pred.shape)} but gt_sem_seg '
                 f'{tuple(gt.shape)}; predictions must be resized to the gt size')
-        if gt.size and (gt.min() < -1 or gt.max() >= 2 * num_nodes):
+        if not space.codec.in_range(gt):
             raise LabelMismatchError(
                 f'{where}: gt_sem_seg values {gt.min()}..{gt.max()} break the label '
-                f'contract (-1, node ids 0..{num_nodes - 1}, box labels '
-                f'{num_nodes}..{2 * num_nodes - 1}); did the pipeline load labels with '
-                'LoadTaxonomyAnnotations?')
-        nodes, is_box = decode_labels(gt.ravel(), num_nodes)
+                f'contract ({space.codec.describe()}); did the pipeline load labels '
+                'with LoadTaxonomyAnnotations?')
+        nodes, is_box = space.decode(gt.ravel())
         keep = nodes >= 0
         if not self.count_box_labels:
             keep &= ~is_box
@@ -310,7 +307,7 @@ class HierarchicalIoUMetric(BaseMetric):
                 'output taxonomy node ids (TaxonomyEncoderDecoder)')
         codes, counts = pair_counts(nodes, pred, num_nodes)
         gt_nodes = np.unique(codes // num_nodes)
-        stray = gt_nodes[~self._labelled[key][gt_nodes]]
+        stray = gt_nodes[~space.labelled[gt_nodes]]
         if stray.size:
             names = ', '.join(repr(tax.nodes[n]) for n in stray.tolist())
             raise LabelMismatchError(

@@ -6,7 +6,8 @@ pair occurs: a sparse **node confusion** given as three equally long arrays
 confusion matrix is a projection of it:
 
 * a **dataset's** label space (:func:`dataset_confusion`): both nodes go to
-  the dataset class at or above them (:meth:`Taxonomy.node_to_dataset_class`);
+  the dataset class at or above them (the dataset's
+  :attr:`LabelSpace.node_to_class <mmhier.structures.label_space.LabelSpace.node_to_class>`);
   predictions with no evaluated class at or above them go to an extra
   "other" column, so they are always wrong;
 * a **level** ``k`` (:func:`level_confusion`): nodes go to their level-``k``
@@ -26,6 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from mmhier.evaluation.confusion import confusion_matrix
+from mmhier.structures.label_space import label_space
 from mmhier.taxonomy import IGNORE, Taxonomy
 
 
@@ -47,11 +49,12 @@ def dataset_confusion(taxonomy: Taxonomy, key: str, class_ids: Sequence[int],
         dataset class (at or above the predicted node) is none or not
         evaluated.
     """
+    space = label_space(taxonomy, key)
     num_classes = len(class_ids)
-    column_of_id = np.full(taxonomy.dataset(key).num_ids + 1, IGNORE, dtype=np.int64)
+    column_of_id = np.full(space.num_ids + 1, IGNORE, dtype=np.int64)
     column_of_id[np.asarray(class_ids, dtype=np.int64)] = np.arange(num_classes)
     # node -> dataset id (-1 = none) -> column; index -1 hits the extra IGNORE
-    column_of_node = column_of_id[taxonomy.node_to_dataset_class(key)]
+    column_of_node = column_of_id[space.node_to_class]
     pred_column = np.where(column_of_node >= 0, column_of_node, num_classes)
     return confusion_matrix(column_of_node[gt], pred_column[pred], num_classes,
                             num_classes + 1, counts)

@@ -22,6 +22,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 
 from mmhier.structures.label_encoding import decode_labels
+from mmhier.structures.label_space import LabelCodec
 from mmhier.taxonomy import Taxonomy
 from mmhier.taxonomy.oklab import mix_srgb8
 from mmhier.taxonomy.palette import OVERLAY_ALPHA, hierarchical_palette
@@ -124,7 +125,8 @@ def box_stripes(shape: tuple[int, int]) -> np.ndarray:
 
 
 def label_overlay(image: np.ndarray, labels: np.ndarray, palette: np.ndarray,
-                  alpha: float = OVERLAY_ALPHA) -> np.ndarray:
+                  alpha: float = OVERLAY_ALPHA, *,
+                  codec: Optional[LabelCodec] = None) -> np.ndarray:
     """Blend a label map (the label-map contract) over an image.
 
     Per-pixel labels (node ``v``) are blended with ``palette[v]`` like
@@ -135,25 +137,32 @@ def label_overlay(image: np.ndarray, labels: np.ndarray, palette: np.ndarray,
 
     Args:
         image: ``(H, W, 3)`` uint8 RGB image (or ``(H, W)`` grey).
-        labels: ``(H, W)`` integer label map; ``num_nodes`` is
-            ``len(palette)``.
+        labels: ``(H, W)`` integer label map.
         palette: ``(num_nodes, 3)`` uint8 RGB.
         alpha: Weight of the colours: 0 = image only, 1 = colours only.
+        codec: The taxonomy's label encoding (``label_codec(taxonomy)``);
+            default: the encoding of ``len(palette)`` nodes.
 
     Returns:
         ``(H, W, 3)`` uint8 RGB.
 
     Raises:
         ValueError: ``alpha`` outside ``[0, 1]``, sizes differ, ``labels`` not
-            a 2-D integer array or the palette not ``(N, 3)``.
+            a 2-D integer array, the palette not ``(N, 3)`` or not one colour
+            per node of ``codec``'s taxonomy.
     """
     palette = _check_palette(palette)
     labels = np.asarray(labels)
     if labels.ndim != 2 or labels.dtype.kind not in 'iu':
         raise ValueError('labels must be a 2-D integer label map, got '
                          f'{labels.dtype} of shape {labels.shape}')
+    if codec is not None and codec.num_nodes != len(palette):
+        raise ValueError(f'palette has {len(palette)} colours but taxonomy '
+                         f'{codec.taxonomy.name!r} has {codec.num_nodes} nodes')
     image = _check_image(image, labels, alpha, 'label map')
-    nodes, is_box = decode_labels(labels.astype(np.int64), len(palette))
+    labels = labels.astype(np.int64)
+    nodes, is_box = codec.decode(labels) if codec is not None \
+        else decode_labels(labels, len(palette))
     nodes = np.where(is_box & ~box_stripes(labels.shape), -1, nodes)
     return overlay(image, nodes, palette, alpha)
 

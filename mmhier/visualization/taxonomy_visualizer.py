@@ -26,7 +26,7 @@ from mmseg.registry import VISUALIZERS
 from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
 
-from mmhier.structures.label_encoding import decode_labels
+from mmhier.structures.label_space import label_codec
 from mmhier.taxonomy import Taxonomy, load_taxonomy
 from mmhier.taxonomy.palette import OVERLAY_ALPHA, hierarchical_palette
 from mmhier.visualization.errors import (LabelMapError, VisualizerConfigError,
@@ -227,8 +227,9 @@ class TaxonomySegLocalVisualizer(SegLocalVisualizer):
         unused: names and colours are the taxonomy's, names go into the
         legend of :meth:`add_datasample`.
         """
+        palette = self._require_palette()
         drawn = label_overlay(image, self._label_map(sem_seg, 'sem_seg', image),
-                              self._require_palette(), self.alpha)
+                              palette, self.alpha, codec=label_codec(self._taxonomy))
         self.set_image(drawn)
         return drawn
 
@@ -268,8 +269,9 @@ class TaxonomySegLocalVisualizer(SegLocalVisualizer):
                 key = f'{kind}_sem_seg'
                 labels = self._label_map(data_sample.get(key), key, image)
                 if kind == 'gt':
-                    panel = label_overlay(image, labels, palette, self.alpha)
-                    labels = decode_labels(labels.astype(np.int64), len(palette))[0]
+                    codec = label_codec(self._taxonomy)
+                    panel = label_overlay(image, labels, palette, self.alpha, codec=codec)
+                    labels = codec.decode(labels.astype(np.int64))[0]
                 else:
                     panel = overlay(image, labels, palette, self.alpha)
                 nodes.append(np.unique(labels))
