@@ -34,9 +34,12 @@ from mmseg.utils import register_all_modules
 import mmhier.models  # noqa: F401  (registers TaxonomyEncoderDecoder and heads)
 from mmhier.evaluation import report
 from mmhier.evaluation import (HierarchicalIoUMetric, InvalidPredictionError,
-                               LabelMismatchError, MissingSampleFieldError,
-                               UnknownClassError)
-from mmhier.taxonomy import UnknownDatasetError, UnknownNodeError, load_taxonomy
+                               LabelMismatchError, MissingDatasetKeyError,
+                               MissingSampleFieldError, UnknownClassError)
+from mmhier.structures import (SampleDatasetKeyError, SampleTaxonomyMismatchError,
+                               sample_provenance)
+from mmhier.taxonomy import (Taxonomy, TaxonomyMismatchError, UnknownDatasetError,
+                             UnknownNodeError, load_taxonomy)
 from tests.conftest import TAXONOMIES
 
 TINY = TAXONOMIES / 'tiny_street.yaml'
@@ -263,6 +266,52 @@ def test_missing_dataset_key():
     del data['dataset_key']
     with pytest.raises(MissingSampleFieldError, match='PackTaxonomySegInputs'):
         HierarchicalIoUMetric(taxonomy=TINY).process({}, [data])
+    with pytest.raises(MissingDatasetKeyError) as info:     # also an unknown dataset
+        HierarchicalIoUMetric(taxonomy=TINY).process({}, [data])
+    assert isinstance(info.value, SampleDatasetKeyError)
+    assert isinstance(info.value, UnknownDatasetError)
+    assert str(info.value).startswith(
+        'img.png: no dataset_key in the data sample, so HierarchicalIoUMetric cannot tell '
+        "which dataset it belongs to (known: 'city_like', 'vistas_like', 'gtsdb_like')")
+
+
+def test_unknown_dataset_key_names_the_known_keys():
+    with pytest.raises(SampleDatasetKeyError) as info:
+        HierarchicalIoUMetric(taxonomy=TINY).process(
+            {}, [sample('gtsdb', GT_A, PRED_A, 'g.png')])
+    assert str(info.value).startswith(
+        "g.png: HierarchicalIoUMetric knows no dataset 'gtsdb' (the sample's dataset_key; "
+        "known: 'city_like', 'vistas_like', 'gtsdb_like'); did you mean 'gtsdb_like'?")
+
+
+def test_sample_of_another_taxonomy_tree_is_refused():
+    tax = load_taxonomy(TINY)
+    other = Taxonomy.from_string(TINY.read_text().replace('keep left]', 'keep left, '
+                                                          'no entry]'), 'other.yaml')
+    data = sample('city_like', GT_A, PRED_A, 'a.png')
+    metric = HierarchicalIoUMetric(taxonomy=TINY)
+    metric.process({}, [dict(data, **sample_provenance(tax))])       # its own: fine
+    with pytest.raises(SampleTaxonomyMismatchError) as info:
+        metric.process({}, [dict(data, **sample_provenance(other))])
+    assert isinstance(info.value, TaxonomyMismatchError)
+    assert str(info.value).startswith(
+        f'a.png: its labels were encoded with taxonomy other.yaml (tree hash '
+        f"{other.tree_hash[:12]}), but HierarchicalIoUMetric uses taxonomy 'tiny_street' "
+        f'({tax.source}, tree hash {tax.tree_hash[:12]})')
+    assert len(metric.results) == 1
+
+
+def test_metric_decodes_with_the_shared_label_space(monkeypatch):
+    """The labelled-node check reads the dataset's LabelSpace.labelled."""
+    from mmhier.structures import label_space
+    metric = HierarchicalIoUMetric(taxonomy=TINY)
+    stray = sample('city_like', [[9, 1]], [[9, 1]])       # road: not a city_like node
+    with pytest.raises(LabelMismatchError):
+        metric.process({}, [stray])
+    space = label_space(metric.taxonomy, 'city_like')
+    monkeypatch.setitem(vars(space), 'labelled', np.ones(N, dtype=bool))
+    metric.process({}, [stray])
+    assert len(metric.results) == 1
 
 
 def test_gt_node_the_dataset_does_not_label():

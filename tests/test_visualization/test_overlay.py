@@ -123,3 +123,17 @@ def test_label_overlay_draws_node_maps_like_overlay(tiny):
     nodes = rng.integers(-1, tiny.num_nodes, (5, 7))
     np.testing.assert_array_equal(label_overlay(image, nodes, palette),
                                   overlay(image, nodes, palette))
+
+
+def test_label_overlay_decodes_with_the_taxonomy_codec(tiny):
+    from mmhier.structures import label_codec
+    codec = label_codec(tiny)
+    palette = hierarchical_palette(tiny)
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (5, 7, 3)).astype(np.uint8)
+    labels = rng.integers(-1, 2 * tiny.num_nodes, (5, 7))
+    np.testing.assert_array_equal(label_overlay(image, labels, palette, codec=codec),
+                                  label_overlay(image, labels, palette))
+    with pytest.raises(ValueError, match="palette has 3 colours but taxonomy 'tiny_street' "
+                                         'has 22 nodes'):
+        label_overlay(image, labels, palette[:3], codec=codec)

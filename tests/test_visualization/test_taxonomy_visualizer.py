@@ -316,3 +316,18 @@ def test_set_dataset_meta_takes_no_colours():
 def test_missing_taxonomy_file_is_a_taxonomy_error(tmp_path):
     with pytest.raises(TaxonomyError, match='nope.yaml'):
         build(taxonomy=str(tmp_path / 'nope.yaml'))
+
+
+def test_visualizer_decodes_with_the_shared_codec(monkeypatch, tiny, scene):
+    from mmhier.structures import label_codec
+    from mmhier.visualization import taxonomy_visualizer
+    asked = []
+
+    def recording(taxonomy):
+        asked.append(taxonomy)
+        return label_codec(taxonomy)
+    monkeypatch.setattr(taxonomy_visualizer, 'label_codec', recording)
+    vis = build(taxonomy=TINY)
+    vis.draw_sample(scene.image, scene.sample, draw_pred=False)
+    vis._draw_sem_seg(scene.image, scene.sample.gt_sem_seg)
+    assert len(asked) == 2 and all(t is vis.taxonomy for t in asked)

@@ -1,4 +1,5 @@
 """FlatTaxonomyHead: the flat baseline over all labelled nodes."""
+import numpy as np
 import pytest
 import torch
 from mmengine.structures import PixelData
@@ -49,3 +50,35 @@ def test_num_classes_must_not_be_given():
     with pytest.raises(TypeError, match='derives num_classes'):
         MODELS.build(dict(type='FlatTaxonomyHead', taxonomy=TINY, in_channels=8,
                           channels=8, num_classes=3))
+
+
+def test_channels_and_label_table_come_from_the_shared_label_space(shipped):
+    from mmhier.structures import label_codec, label_space
+    head = build(datasets=['vistas_like', 'gtsdb_like'])
+    tax = head.taxonomy
+    union = sorted(set(label_space(tax, 'vistas_like').labelled_nodes.tolist())
+                   | set(label_space(tax, 'gtsdb_like').labelled_nodes.tolist()))
+    assert head.output_nodes.tolist() == union
+    channel = np.full(tax.num_nodes, -1)
+    channel[union] = np.arange(len(union))
+    assert head.label_to_channel.tolist() == label_codec(tax).value_table(channel).tolist()
+    # driveable (8) is no channel here: ignored, in both encodings
+    assert head.label_to_channel[torch.tensor([8, 8 + 22, 9, 17 + 22, -1])].tolist() == \
+        [-1, -1, union.index(9), union.index(17), -1]
+
+
+def test_loss_refuses_samples_of_another_tree():
+    from mmhier.structures import SampleTaxonomyMismatchError, sample_provenance
+    from mmhier.taxonomy import Taxonomy
+    head = build()
+    other = Taxonomy.from_string(TAXONOMIES.joinpath('tiny_street.yaml').read_text()
+                                 .replace('keep left]', 'keep left, no entry]'), 'o.yaml')
+    sample = SegDataSample(metainfo=dict(img_path='z.png', **sample_provenance(other)))
+    sample.gt_sem_seg = PixelData(data=torch.tensor([[[-1, 1], [1, -1]]]))
+    logits = torch.zeros(1, 21, 2, 2)
+    with pytest.raises(SampleTaxonomyMismatchError, match='z.png: .*o.yaml.*'
+                                                          'FlatTaxonomyHead'):
+        head.loss_by_feat(logits, [sample])
+    sample.set_metainfo(sample_provenance(head.taxonomy))
+    assert head.loss_by_feat(logits, [sample])['loss_ce'].item() == \
+        pytest.approx(np.log(21))

@@ -8,6 +8,7 @@ import torch
 from mmseg.registry import MODELS
 
 import mmhier.models  # noqa: F401  (registers)
+import mmhier.models.losses
 from mmhier.models.losses import hierarchical_cross_entropy
 from mmhier.models.tables import LossTables
 
@@ -172,3 +173,173 @@ def test_refinement_starts_at_the_configured_iteration(toy):
     hub.update_info('iter', 100)
     assert loss(logits, labels, dataset)['loss_front'].item() == \
         pytest.approx(0.1 * math.log(4 / 3))
+
+
+# ------------------------------------------ shared label space, sample checks
+def test_loss_uses_the_shared_label_space_and_log_names(toy):
+    from mmhier.structures import classifier_log_names, label_codec, label_space
+    loss = MODELS.build(dict(type='HierarchicalLoss', taxonomy=toy))
+    assert loss.tables.codec is label_codec(toy)
+    assert loss.tables.trains.tolist() == [
+        label_space(toy, 'fine').supervision.tolist(),
+        label_space(toy, 'boxes').supervision.tolist(), [True, True, True]]
+    assert loss.log_names == classifier_log_names(toy) == ('root', 'sign', 'front')
+    assert not hasattr(mmhier.models.losses, 'classifier_slugs')
+
+
+def test_colliding_classifier_names_get_the_structures_log_names():
+    from mmhier.structures import classifier_log_names
+    from mmhier.taxonomy import Taxonomy
+    tax = Taxonomy.from_string(
+        'name: t\ntree:\n  root:\n    Sign:\n      a:\n      sign!: [b, c]\n    d:\n'
+        'datasets:\n  p:\n    annotation: pixel\n    classes: {0: a, 1: b, 2: c, 3: d}\n')
+    loss = MODELS.build(dict(type='HierarchicalLoss', taxonomy=tax))
+    logits = [torch.zeros(1, c.num_outputs, 1, 1) for c in tax.classifiers]
+    out = loss(logits, torch.tensor([[[1]]]), torch.tensor([0]))
+    assert classifier_log_names(tax) == ('root', 'sign', 'sign_2')
+    assert sorted(out) == ['acc_root', 'acc_sign', 'acc_sign_2', 'loss_root', 'loss_sign',
+                           'loss_sign_2']
+
+
+def meta(key='fine', path='x.png', **extra):
+    return dict(dataset_key=key, img_path=path, **extra)
+
+
+def test_unknown_or_missing_dataset_key_is_refused_by_default(toy):
+    from mmhier.structures import SampleDatasetKeyError
+    from mmhier.taxonomy import UnknownDatasetError
+    loss = MODELS.build(dict(type='HierarchicalLoss', taxonomy=toy))
+    assert loss.sample_rows([meta('fine'), meta('boxes')]) == [0, 1]
+    assert loss.fallback_row is None
+    with pytest.raises(SampleDatasetKeyError) as info:
+        loss.sample_rows([meta('fine'), meta('fien', 'b.png')])
+    assert isinstance(info.value, UnknownDatasetError)
+    message = str(info.value)
+    assert message.startswith("b.png: HierarchicalLoss knows no dataset 'fien' (the "
+                              "sample's dataset_key; known: 'fine', 'boxes'); did you "
+                              "mean 'fine'?")
+    assert "default_dataset='<key>'" in message and "unknown_dataset='train_all'" in message
+    with pytest.raises(SampleDatasetKeyError, match='c.png: no dataset_key in the data '
+                                                    'sample'):
+        loss.sample_rows([{'img_path': 'c.png'}])
+    with pytest.raises(SampleDatasetKeyError, match='data sample 1 of the batch: no '
+                                                    'dataset_key'):
+        loss.dataset_index(['fine', None])
+    # a dataset of the taxonomy that the loss was not given is unknown to it
+    only_fine = MODELS.build(dict(type='HierarchicalLoss', taxonomy=toy,
+                                  dataset_keys=['fine']))
+    with pytest.raises(SampleDatasetKeyError, match=r"knows no dataset 'boxes' .*known: "
+                                                    r"'fine'\)"):
+        only_fine.dataset_index(['boxes'])
+
+
+def test_train_all_restores_training_every_reached_classifier(toy):
+    loss = MODELS.build(dict(type='HierarchicalLoss', taxonomy=toy,
+                             unknown_dataset='train_all'))
+    assert loss.dataset_index(['boxes', None, 'nope']) == [1, 2, 2]
+    assert loss.tables.trains[2].tolist() == [True, True, True]
+    # the P1 stop pixel and two P2 yield pixels of test_mixed_p1_and_p2_...
+    labels = torch.tensor([[[5, 6 + N, 6 + N]]])
+    root = torch.tensor([0.0, 1.0]).view(1, 2, 1, 1).expand(1, 2, 1, 3)
+    front = torch.tensor([[[[0.0, 0.0, LN3]], [[LN3, 0.0, 0.0]]]])
+    rows = torch.tensor(loss.dataset_index([None]))
+    out = loss([root, root, front], labels, rows)
+    assert out['loss_front'].item() == pytest.approx(
+        0.1 * (math.log(4) + (LN2 + math.log(4)) / 2))
+
+
+def test_default_dataset_applies_that_datasets_rules(toy):
+    loss = MODELS.build(dict(type='HierarchicalLoss', taxonomy=toy,
+                             default_dataset='boxes'))
+    assert loss.fallback_row == 2
+    assert loss.dataset_index(['fine', 'unknown', None]) == [0, 2, 2]
+    assert loss.tables.trains[2].tolist() == loss.tables.trains[1].tolist() == \
+        [False, False, True]
+    logits, labels, _ = toy_batch()
+    by_default = loss(logits, labels, torch.tensor(loss.dataset_index(['fine', None])))
+    by_key = loss(logits, labels, torch.tensor([0, 1]))
+    assert {k: v.item() for k, v in by_default.items()} == \
+        {k: v.item() for k, v in by_key.items()}
+
+
+def test_bad_default_configs(toy):
+    from mmhier.taxonomy import UnknownDatasetError
+    with pytest.raises(ValueError, match="unknown_dataset='ignore'.*'error', 'train_all'"):
+        MODELS.build(dict(type='HierarchicalLoss', taxonomy=toy, unknown_dataset='ignore'))
+    with pytest.raises(ValueError, match='give one of them'):
+        MODELS.build(dict(type='HierarchicalLoss', taxonomy=toy, default_dataset='fine',
+                          unknown_dataset='train_all'))
+    with pytest.raises(UnknownDatasetError, match="no dataset 'fin'; did you mean 'fine'"):
+        MODELS.build(dict(type='HierarchicalLoss', taxonomy=toy, default_dataset='fin'))
+
+
+def test_sample_of_another_tree_is_refused_even_with_a_default(toy):
+    from mmhier.structures import SampleTaxonomyMismatchError, sample_provenance
+    from mmhier.taxonomy import Taxonomy
+    from tests.test_models.conftest import TOY
+    other = Taxonomy.from_string(TOY.replace('yield]', 'yield, end]'), 'other.yaml')
+    same_tree = Taxonomy.from_string(TOY.replace('name: loss_toy', 'name: renamed'),
+                                     'renamed.yaml')
+    for config in ({}, dict(unknown_dataset='train_all'), dict(default_dataset='fine')):
+        loss = MODELS.build(dict(type='HierarchicalLoss', taxonomy=toy, **config))
+        assert loss.sample_rows([meta(**sample_provenance(same_tree))]) == [0]
+        with pytest.raises(SampleTaxonomyMismatchError) as info:
+            loss.sample_rows([meta(), meta(path='y.png', **sample_provenance(other))])
+        assert str(info.value).startswith(
+            'y.png: its labels were encoded with taxonomy other.yaml (tree hash '
+            f"{other.tree_hash[:12]}), but HierarchicalLoss uses taxonomy 'loss_toy' "
+            f'(<string>, tree hash {toy.tree_hash[:12]})')
+
+
+def head_samples(toy, metas):
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    samples = []
+    for info in metas:
+        sample = SegDataSample(metainfo=info)
+        sample.gt_sem_seg = PixelData(data=torch.tensor([[[1, 3], [5 + N, -1]]]))
+        samples.append(sample)
+    return samples
+
+
+def test_head_loss_by_feat_checks_every_sample(toy):
+    from mmhier.structures import (SampleDatasetKeyError, SampleTaxonomyMismatchError,
+                                   sample_provenance)
+    from mmhier.taxonomy import Taxonomy
+    from tests.test_models.conftest import TOY
+    head = MODELS.build(dict(type='HierarchicalDecodeHead', taxonomy=toy, in_channels=4,
+                             channels=4, branch=dict(width=4), norm_cfg=dict(type='BN')))
+    logits = [torch.zeros(2, c.num_outputs, 1, 1, requires_grad=True)
+              for c in toy.classifiers]
+    good = dict(meta('fine', 'a.png'), **sample_provenance(toy))
+    out = head.loss_by_feat(logits, head_samples(toy, [good, meta('boxes', 'b.png')]))
+    assert sorted(out) == ['acc_front', 'acc_root', 'acc_sign', 'loss_front',
+                           'loss_root', 'loss_sign']
+    with pytest.raises(SampleDatasetKeyError, match="b.png: HierarchicalLoss knows no "
+                                                    "dataset 'gtsdb'"):
+        head.loss_by_feat(logits, head_samples(toy, [good, meta('gtsdb', 'b.png')]))
+    other = Taxonomy.from_string(TOY.replace('yield]', 'yield, end]'), 'other.yaml')
+    with pytest.raises(SampleTaxonomyMismatchError, match='b.png: .*other.yaml'):
+        head.loss_by_feat(logits, head_samples(
+            toy, [good, dict(meta('boxes', 'b.png'), **sample_provenance(other))]))
+    tolerant = MODELS.build(dict(
+        type='HierarchicalDecodeHead', taxonomy=toy, in_channels=4, channels=4,
+        branch=dict(width=4), norm_cfg=dict(type='BN'),
+        loss_decode=dict(type='HierarchicalLoss', unknown_dataset='train_all')))
+    tolerant.loss_by_feat(logits, head_samples(toy, [good, {'img_path': 'c.png'}]))
+
+
+def test_checked_head_loss_has_no_host_synchronisation(toy):
+    """The key and hash checks read Python metainfo: loss_by_feat stays free
+    of device-to-host synchronisation."""
+    from mmhier.structures import sample_provenance
+    head = MODELS.build(dict(type='HierarchicalDecodeHead', taxonomy=toy, in_channels=4,
+                             channels=4, branch=dict(width=4), norm_cfg=dict(type='BN')))
+    logits = [torch.randn(2, c.num_outputs, 1, 1, requires_grad=True)
+              for c in toy.classifiers]
+    samples = head_samples(toy, [dict(meta('fine'), **sample_provenance(toy)),
+                                 dict(meta('boxes'), **sample_provenance(toy))])
+    with forbid_host_sync():
+        out = head.loss_by_feat(logits, samples)
+        sum(v for k, v in out.items() if k.startswith('loss_')).backward()
+    assert all(x.grad is not None for x in logits)
