@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import bisect
 import copy
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
-from mmengine.dataset import BaseDataset, ConcatDataset
+from mmengine.dataset import BaseDataset, Compose, ConcatDataset
 from mmseg.registry import DATASETS
 
+from mmhier.datasets.dataset_meta import InstanceMetaInfo
 from mmhier.datasets.errors import DatasetError
+from mmhier.datasets.taxonomy_dataset import TaxonomySegDataset
 
 
 @DATASETS.register_module()
@@ -37,29 +39,54 @@ class MultiTaxonomyDataset(ConcatDataset):
 
     ``metainfo`` is the first sub-dataset's plus ``dataset_keys``, the list of
     all sub-datasets' keys (``None`` for a sub-dataset without a
-    ``dataset_key``). Each sample keeps its own sub-dataset's pipeline and
-    data info.
+    ``dataset_key``); for taxonomy datasets it holds ``classes`` (node
+    names) and ``palette`` (node colours) indexed by node id, the label
+    space of every sub-dataset's labels and of the model's predictions, and
+    ``METAINFO`` of an instance holds them too (MMSeg's tools read either).
+    Taxonomy sub-datasets must therefore share one taxonomy tree.
+
+    Each sample keeps its own sub-dataset's pipeline and data info, unless
+    ``pipeline`` is given: then it is every sub-dataset's pipeline. That is
+    the test pipeline MMSeg's tools expect at
+    ``test_dataloader.dataset.pipeline`` (the ``MMSegInferencer`` builds its
+    pipeline from it; ``tools/test.py --tta`` replaces it with the config's
+    ``tta_pipeline``). Its ``dict(type='LoadAnnotations')`` loads each taxonomy
+    dataset's own labels, pixel or box (see
+    :mod:`mmhier.datasets.label_steps`).
 
     Example:
         >>> dataset = dict(
         ...     type='MultiTaxonomyDataset',
         ...     datasets=[cityscapes_train, vistas_train, gtsdb_train])
+        >>> test_dataset = dict(
+        ...     type='MultiTaxonomyDataset',
+        ...     datasets=[cityscapes_val, vistas_val, gtsdb_val],
+        ...     pipeline=[dict(type='LoadImageFromFile'),
+        ...               dict(type='LoadAnnotations'),
+        ...               dict(type='PackTaxonomySegInputs')])
 
     Args:
         datasets: Sub-datasets, as configs (built with mmseg's ``DATASETS``)
             or built :class:`~mmengine.dataset.BaseDataset` instances.
+        pipeline: The pipeline of every sub-dataset (replacing theirs);
+            ``None``: each keeps its own.
         lazy_init: Do not load the sub-datasets' annotations now; they are
             loaded by :meth:`full_init` (which mmengine's ``Runner`` calls
             when it builds a dataloader) or on first use.
 
     Raises:
         ValueError: ``datasets`` is not a non-empty list.
-        TypeError: An element is neither a config dict nor a ``BaseDataset``.
-        DatasetError: On :meth:`full_init`, a sub-dataset has no samples.
+        TypeError: An element is neither a config dict nor a ``BaseDataset``;
+            ``pipeline`` is not a list.
+        DatasetError: Taxonomy sub-datasets of different taxonomy trees; on
+            :meth:`full_init`, a sub-dataset has no samples.
     """
+
+    METAINFO = InstanceMetaInfo()
 
     def __init__(self,
                  datasets: Sequence[Union[BaseDataset, dict]],
+                 pipeline: Optional[Sequence[Union[dict, Callable]]] = None,
                  lazy_init: bool = False) -> None:
         if isinstance(datasets, (str, bytes, dict)) or not isinstance(
                 datasets, Sequence) or len(datasets) == 0:
@@ -67,8 +94,20 @@ class MultiTaxonomyDataset(ConcatDataset):
                 'MultiTaxonomyDataset needs a non-empty list of dataset '
                 f'configs or datasets, got {datasets!r}; write '
                 'datasets=[dict(type=...), ...]')
-        built = [DATASETS.build(d) if isinstance(d, dict) else d
-                 for d in datasets]
+        if pipeline is not None and (isinstance(pipeline, (str, bytes, dict))
+                                     or not isinstance(pipeline, Sequence)):
+            raise TypeError('MultiTaxonomyDataset(pipeline=...) must be a list of '
+                            f'transforms, got {pipeline!r}')
+        built = []
+        for dataset in datasets:
+            if isinstance(dataset, dict):
+                if pipeline is not None:
+                    dataset = dict(dataset, pipeline=list(pipeline))
+                dataset = DATASETS.build(dataset)
+            elif pipeline is not None:
+                _replace_pipeline(dataset, pipeline)
+            built.append(dataset)
+        _check_one_taxonomy(built)
         metas = [d.metainfo if isinstance(d, BaseDataset) else {}
                  for d in built]
         # Set before ConcatDataset.__init__, whose full_init may report an
@@ -165,3 +204,37 @@ class MultiTaxonomyDataset(ConcatDataset):
         key = self._dataset_keys[i]
         name = type(self.datasets[i]).__name__
         return f"{name}, dataset_key '{key}'" if key is not None else name
+
+
+def _replace_pipeline(dataset: object, pipeline: Sequence[Union[dict, Callable]]) -> None:
+    """Give a built sub-dataset ``pipeline`` (as its own constructor would)."""
+    if isinstance(dataset, TaxonomySegDataset):
+        dataset.set_pipeline(pipeline)
+    elif isinstance(dataset, BaseDataset):
+        dataset.pipeline = Compose(list(pipeline))
+
+
+def _check_one_taxonomy(datasets: Sequence[object]) -> None:
+    """Raise if taxonomy sub-datasets label nodes of different trees.
+
+    Raises:
+        DatasetError: Listing every sub-dataset whose tree differs from the
+            first taxonomy sub-dataset's.
+    """
+    first: Optional[Tuple[int, TaxonomySegDataset]] = None
+    problems = []
+    for i, dataset in enumerate(datasets):
+        if not isinstance(dataset, TaxonomySegDataset):
+            continue
+        if first is None:
+            first = (i, dataset)
+        elif dataset.taxonomy.tree_hash != first[1].taxonomy.tree_hash:
+            problems.append(f"sub-dataset {i} (dataset_key '{dataset.dataset_key}') uses "
+                            f'taxonomy {dataset.taxonomy.source}')
+    if problems:
+        i, dataset = first
+        raise DatasetError(
+            f'MultiTaxonomyDataset: {"; ".join(problems)}, but sub-dataset {i} '
+            f"(dataset_key '{dataset.dataset_key}') uses {dataset.taxonomy.source}, "
+            'another tree; one model predicts the nodes of one taxonomy: give every '
+            'sub-dataset the same taxonomy file')

@@ -136,3 +136,53 @@ def test_empty_sub_dataset():
         lazy.full_init()
     with pytest.raises(DatasetError):
         lazy.full_init()                 # still refused on a second call
+
+
+def test_metainfo_class_attribute_is_the_instances_classes():
+    dataset = MultiTaxonomyDataset(_three())
+    assert dataset.METAINFO == dict(classes=('city_like_a', 'city_like_b'))
+    assert MultiTaxonomyDataset.METAINFO == {}
+
+
+def _taxonomy_cfgs(tmp_path, keys=('city_like', 'gtsdb_like')) -> list:
+    cfgs = []
+    for key in keys:
+        img_dir = tmp_path / key / 'img'
+        img_dir.mkdir(parents=True)
+        (img_dir / 'a.png').touch()
+        cfgs.append(dict(type='TaxonomySegDataset', taxonomy=str(TINY_STREET),
+                         dataset_key=key, data_root=str(tmp_path / key),
+                         data_prefix=dict(img_path='img', seg_map_path='ann'),
+                         img_suffix='.png', seg_map_suffix='.png',
+                         pipeline=[dict(type='Resize', scale=(8, 8))]))
+    return cfgs
+
+
+def test_pipeline_replaces_every_sub_datasets(tmp_path):
+    from mmseg.utils import register_all_modules
+    register_all_modules(init_default_scope=True)
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
+                dict(type='PackTaxonomySegInputs')]
+    cfgs = _taxonomy_cfgs(tmp_path)
+    built_box = DATASETS.build(cfgs[1])          # a built sub-dataset
+    tiny = _Tiny(2, 'other')                     # not a taxonomy dataset
+    dataset = MultiTaxonomyDataset([cfgs[0], built_box, tiny], pipeline=pipeline)
+    city, box, other = (d.pipeline.transforms for d in dataset.datasets)
+    assert [type(t).__name__ for t in city] == [
+        'DiagnosedImageLoader', 'LoadTaxonomyAnnotations', 'PackTaxonomySegInputs']
+    assert [type(t).__name__ for t in box] == [
+        'DiagnosedImageLoader', 'BoxPseudoLabelsAtLoadedSize', 'PackTaxonomySegInputs']
+    assert [type(t).__name__ for t in other] == [
+        'LoadImageFromFile', 'LoadAnnotations', 'PackTaxonomySegInputs']
+    from mmhier.taxonomy import load_taxonomy
+    assert dataset.METAINFO['classes'] == load_taxonomy(TINY_STREET).nodes
+    # without pipeline, each keeps its own
+    kept = MultiTaxonomyDataset(_taxonomy_cfgs(tmp_path / 'again'))
+    assert all([type(t).__name__ for t in d.pipeline.transforms] == ['Resize']
+               for d in kept.datasets)
+
+
+@pytest.mark.parametrize('pipeline', [dict(type='Resize'), 'LoadImageFromFile', 3])
+def test_pipeline_must_be_a_list(pipeline):
+    with pytest.raises(TypeError, match='pipeline=...\\) must be a list of transforms'):
+        MultiTaxonomyDataset(_three(), pipeline=pipeline)
