@@ -9,7 +9,9 @@ model = dict(data_preprocessor=data_preprocessor,
 train_dataloader = dict(
     _delete_=True, batch_size=4, num_workers=4, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True), dataset={{_base_.gtsdb_train}})
-val_dataloader = dict(dataset={{_base_.gtsdb_val}})
+val_dataloader = dict(
+    _delete_=True, batch_size=1, num_workers=2, persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False), dataset={{_base_.gtsdb_val}})
 test_dataloader = val_dataloader
 val_evaluator = dict(datasets=['gtsdb'])
 test_evaluator = val_evaluator

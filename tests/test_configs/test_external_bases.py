@@ -147,8 +147,9 @@ print(json.dumps({
     'sampler': sampler_cls.__name__,
     'sampler_registry_scope': registry.scope,
     'transform': [step['type'], type(TRANSFORMS.build(dict(step, _scope_='mmhier'))).__name__],
-    'hooks': [type(HOOKS.build(h)).__name__ for h in cfg.default_hooks.values()],
+    # built first: the visualization hook takes the current visualizer
     'visualizer': type(VISUALIZERS.build(dict(cfg.visualizer, save_dir='.'))).__name__,
+    'hooks': [type(HOOKS.build(h)).__name__ for h in cfg.default_hooks.values()],
 }))
 '''
 
@@ -171,8 +172,9 @@ def test_mmhier_base_resolves_to_the_shipped_configs_and_builds(tmp_path):
     assert result['sampler_registry_scope'] == 'mmhier'
     assert result['transform'][0] == result['transform'][1]
     assert result['hooks'] == ['IterTimerHook', 'LoggerHook', 'ParamSchedulerHook',
-                               'CheckpointHook', 'DistSamplerSeedHook']
-    assert result['visualizer'] == 'SegLocalVisualizer'
+                               'CheckpointHook', 'DistSamplerSeedHook',
+                               'SegVisualizationHook']
+    assert result['visualizer'] == 'TaxonomySegLocalVisualizer'
     assert 'Failed to search registry' not in out.stdout + out.stderr
 
 

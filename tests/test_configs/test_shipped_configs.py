@@ -131,3 +131,52 @@ def test_segformer_base_has_mmseg_pretrained_backbone():
 def _without(cfg, *keys: str) -> dict:
     """``cfg`` as a plain dict without ``_scope_`` and ``keys``."""
     return {k: v for k, v in dict(cfg).items() if k not in ('_scope_', *keys)}
+
+
+def _step_types(pipeline) -> list:
+    """Transform types of a pipeline, those inside wrappers included."""
+    types = []
+    for step in pipeline:
+        if isinstance(step, (list, tuple)):
+            types += _step_types(step)
+            continue
+        types.append(step['type'])
+        if isinstance(step.get('transforms'), (list, tuple)):
+            types += _step_types(step['transforms'])
+    return types
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.relative_to(REPO_ROOT).as_posix())
+def test_config_keeps_mmseg_tool_contracts(path: Path):
+    """What MMSeg's tools read from a config: the test dataset's pipeline
+    (MMSegInferencer: LoadImageFromFile by that name, LoadAnnotations to
+    drop), test_pipeline (inference_model), tta_model and tta_pipeline
+    (test.py --tta), a visualization hook (test.py --show-dir) and the
+    taxonomy visualizer."""
+    cfg = Config.fromfile(str(path))
+    assert 'mmhier.visualization' in cfg.custom_imports['imports']
+    assert cfg.visualizer.type == 'TaxonomySegLocalVisualizer'
+    assert cfg.default_hooks.visualization.type == 'SegVisualizationHook'
+    assert cfg.tta_model == dict(type='TaxonomyTTAModel')
+    for pipeline in (cfg.test_dataloader.dataset.pipeline, cfg.test_pipeline):
+        types = _step_types(pipeline)
+        assert types[0] == 'LoadImageFromFile' and 'LoadAnnotations' in types
+        assert types[-1] == 'PackTaxonomySegInputs'
+    tta = _step_types(cfg.tta_pipeline)
+    assert tta[:2] == ['LoadImageFromFile', 'TestTimeAug']
+    assert {'RandomFlip', 'LoadAnnotations', 'PackTaxonomySegInputs'} <= set(tta)
+    for loader in ('val_dataloader', 'test_dataloader'):
+        dataset = cfg[loader].dataset
+        if dataset.type != 'MultiTaxonomyDataset':
+            assert 'datasets' not in dataset, f'{loader}.dataset of type {dataset.type}'
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.relative_to(REPO_ROOT).as_posix())
+def test_tta_model_wraps_the_model(path: Path):
+    """As test.py --tta does it: the TaxonomyTTAModel builds around the model."""
+    cfg = Config.fromfile(str(path))
+    model_cfg = _offline(cfg.model.to_dict())
+    model_cfg['pretrained'] = None
+    tta = MODELS.build(ConfigDict(dict(cfg.tta_model, module=model_cfg)))
+    assert type(tta).__name__ == 'TaxonomyTTAModel'
+    assert type(tta.module).__name__ == 'TaxonomyEncoderDecoder'

@@ -10,10 +10,10 @@ gtsdb_train = dict(type='GTSDBTaxonomyDataset', taxonomy=taxonomy,
                    pipeline={{_base_.box_train_pipeline}})
 cityscapes_val = dict(type='CityscapesTaxonomyDataset', taxonomy=taxonomy,
                       data_root={{_base_.cityscapes_root}}, split='val',
-                      pipeline={{_base_.pixel_test_pipeline}})
+                      pipeline={{_base_.test_pipeline}})
 gtsdb_val = dict(type='GTSDBTaxonomyDataset', taxonomy=taxonomy,
                  data_root={{_base_.gtsdb_root}}, split='test',
-                 pipeline={{_base_.box_test_pipeline}})
+                 pipeline={{_base_.test_pipeline}})
 train_dataloader = dict(
     batch_sampler=dict(ratios=[2, 2], epoch_dataset='cityscapes'),
     dataset=dict(datasets=[cityscapes_train, gtsdb_train]))

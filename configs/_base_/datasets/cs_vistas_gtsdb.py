@@ -34,6 +34,7 @@ box_train_pipeline = [
     dict(type='PhotoMetricDistortion'),
     dict(type='PackTaxonomySegInputs'),
 ]
+# Per-dataset test pipelines (the strict image loader, GTSDB at full size).
 pixel_test_pipeline = [
     dict(type='LoadCheckedImageFromFile'),
     downscale,
@@ -44,6 +45,33 @@ box_test_pipeline = [
     dict(type='LoadCheckedImageFromFile'),
     dict(type='BoxesToPseudoMask', shape_mode='shape'),
     dict(type='PackTaxonomySegInputs'),
+]
+# The test pipeline of every validation/test dataset, in MMSeg's form, so that
+# MMSeg's tools can edit it: the MMSegInferencer and inference_model drop
+# LoadAnnotations and replace LoadImageFromFile (mmhier datasets report a
+# broken image by name). LoadAnnotations loads each dataset's labels (label
+# images or GTSDB box pseudo labels) at the original size, where predictions
+# are evaluated.
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    downscale,
+    dict(type='LoadAnnotations'),
+    dict(type='PackTaxonomySegInputs'),
+]
+# tools/test.py --tta: short sides 256 .. 896 (the test scale is 512), each
+# also flipped; the TaxonomyTTAModel (default_runtime.py) averages the scores.
+img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='TestTimeAug',
+         transforms=[
+             [dict(type='Resize', scale=(4096, int(512 * r)), keep_ratio=True)
+              for r in img_ratios],
+             [dict(type='RandomFlip', prob=0., direction='horizontal'),
+              dict(type='RandomFlip', prob=1., direction='horizontal')],
+             [dict(type='LoadAnnotations')],
+             [dict(type='PackTaxonomySegInputs')],
+         ]),
 ]
 cityscapes_train = dict(type='CityscapesTaxonomyDataset', taxonomy=taxonomy,
                         data_root=cityscapes_root, split='train',
@@ -62,16 +90,17 @@ train_dataloader = dict(
                        epoch_dataset='mapillary_vistas'),
     dataset=dict(type='MultiTaxonomyDataset',
                  datasets=[cityscapes_train, vistas_train, gtsdb_train]))
-cityscapes_val = dict(cityscapes_train, split='val', pipeline=pixel_test_pipeline)
-vistas_val = dict(vistas_train, split='validation', pipeline=pixel_test_pipeline)
-gtsdb_val = dict(gtsdb_train, split='test', pipeline=box_test_pipeline)
+cityscapes_val = dict(cityscapes_train, split='val', pipeline=test_pipeline)
+vistas_val = dict(vistas_train, split='validation', pipeline=test_pipeline)
+gtsdb_val = dict(gtsdb_train, split='test', pipeline=test_pipeline)
 val_dataloader = dict(
     batch_size=1,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='MultiTaxonomyDataset',
-                 datasets=[cityscapes_val, vistas_val, gtsdb_val]))
+                 datasets=[cityscapes_val, vistas_val, gtsdb_val],
+                 pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='HierarchicalIoUMetric', taxonomy=taxonomy)
 test_evaluator = val_evaluator

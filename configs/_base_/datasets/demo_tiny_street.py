@@ -25,6 +25,7 @@ box_train_pipeline = [
     dict(type='PhotoMetricDistortion'),
     dict(type='PackTaxonomySegInputs'),
 ]
+# Per-dataset test pipelines (the strict image loader).
 pixel_test_pipeline = [
     dict(type='LoadCheckedImageFromFile'),
     dict(type='LoadTaxonomyAnnotations'),
@@ -35,8 +36,28 @@ box_test_pipeline = [
     dict(type='BoxesToPseudoMask', shape_mode='shape'),
     dict(type='PackTaxonomySegInputs'),
 ]
-test_pipeline = [dict(type='LoadCheckedImageFromFile'),
-                 dict(type='PackTaxonomySegInputs')]
+# The test pipeline of the validation/test datasets in MMSeg's form (the
+# MMSegInferencer and inference_model use it, without LoadAnnotations):
+# LoadAnnotations loads each dataset's labels, label images or box pseudo
+# labels.
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='PackTaxonomySegInputs'),
+]
+# tools/test.py --tta: three scales, each also flipped.
+img_ratios = [0.75, 1.0, 1.25]
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='TestTimeAug',
+         transforms=[
+             [dict(type='Resize', scale_factor=r, keep_ratio=True) for r in img_ratios],
+             [dict(type='RandomFlip', prob=0., direction='horizontal'),
+              dict(type='RandomFlip', prob=1., direction='horizontal')],
+             [dict(type='LoadAnnotations')],
+             [dict(type='PackTaxonomySegInputs')],
+         ]),
+]
 city_train = dict(type='CityscapesTaxonomyDataset', taxonomy=taxonomy,
                   dataset_key='city_like', data_root=demo_root + '/city_like',
                   split='train', pipeline=pixel_train_pipeline)
@@ -46,9 +67,9 @@ vistas_train = dict(type='MapillaryVistasTaxonomyDataset', taxonomy=taxonomy,
 gtsdb_train = dict(type='GTSDBTaxonomyDataset', taxonomy=taxonomy, dataset_key='gtsdb_like',
                    data_root=demo_root + '/gtsdb_like', split='train',
                    pipeline=box_train_pipeline)
-city_val = dict(city_train, split='val', pipeline=pixel_test_pipeline)
-vistas_val = dict(vistas_train, split='validation', pipeline=pixel_test_pipeline)
-gtsdb_val = dict(gtsdb_train, split='test', pipeline=box_test_pipeline)
+city_val = dict(city_train, split='val', pipeline=test_pipeline)
+vistas_val = dict(vistas_train, split='validation', pipeline=test_pipeline)
+gtsdb_val = dict(gtsdb_train, split='test', pipeline=test_pipeline)
 train_dataloader = dict(
     batch_size=4,
     num_workers=2,
@@ -63,7 +84,8 @@ val_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='MultiTaxonomyDataset', datasets=[city_val, vistas_val, gtsdb_val]))
+    dataset=dict(type='MultiTaxonomyDataset', datasets=[city_val, vistas_val, gtsdb_val],
+                 pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = dict(type='HierarchicalIoUMetric', taxonomy=taxonomy)
 test_evaluator = val_evaluator
