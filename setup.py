@@ -80,7 +80,11 @@ setup(
                              '.mim/taxonomies/*.yaml']},
     cmdclass={'build_py': BuildPy},
     install_requires=read_requirements('runtime.txt'),
-    extras_require={'tests': read_requirements('tests.txt')},
+    extras_require={
+        'tests': read_requirements('tests.txt'),
+        # TensorboardVisBackend (configs/_base_/tensorboard.py)
+        'tensorboard': ['tensorboard>=2.14'],
+    },
     entry_points={
         'console_scripts': ['mmhier-taxonomy = mmhier.taxonomy.cli:main'],
     },

@@ -170,9 +170,10 @@ def test_test_tool_prints_metrics_and_saves_node_maps(trained):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert 'Load checkpoint from' in proc.stdout
     assert re.search(r'Iter\(test\) \[6/6\].*city_like/mIoU: \d', proc.stdout)
-    maps = sorted(out.glob('*.png'))
-    assert [p.name for p in maps] == [f'toy_000000_{i:06d}_leftImg8bit.png'
-                                      for i in range(6)]
+    # the metric's output_dir (as MMSeg's --out): one folder per dataset key
+    maps = sorted(out.glob('*/*.png'))
+    assert [p.relative_to(out).as_posix() for p in maps] == [
+        f'city_like/toy_000000_{i:06d}_leftImg8bit.png' for i in range(6)]
     nodes = np.array(Image.open(maps[0]))
     assert nodes.shape == SIZE
     from mmhier.taxonomy import load_taxonomy
