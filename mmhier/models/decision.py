@@ -13,9 +13,9 @@ the loss's online refinement of box labels both call it.
 
 Both rules work on per-classifier logits of one spatial size, with one loop
 over classifiers (not over classes or pixels), and compute every pixel with
-arithmetic that depends on that pixel's logits only - not on the tensor's
-extent or memory format - so deciding an image at once or in bands of rows
-gives identical results.
+arithmetic that depends on that pixel's (finite) logits only - not on the
+tensor's extent or memory format - so deciding an image at once or in bands
+of rows gives identical results.
 """
 from __future__ import annotations
 

@@ -125,7 +125,7 @@ def test_all_zero_logits_decide_the_first_child_everywhere(shipped):
     assert set(nodes.unique().tolist()) == {shipped('tiny_street').index('sky')}
 
 
-def test_band_memory_budget_is_respected_in_rows():
+def test_budget_sets_the_bands_and_greedy_visits_every_classifier():
     head = head_for('greedy', ('cs_vistas_gtsdb', None, None), False)
     logits = random_logits(head, 1, 19, 27, torch.float32, 'gaussian', 0)
     head.max_upsample_bytes = 1
