@@ -1,72 +1,59 @@
 """Mirror-image nodes: what a horizontal flip turns a node into.
 
 Datasets mark mirror pairs of classes with ``attributes: {flip_to: <id>}``
-(GTSDB: keep right <-> keep left). Training swaps their labels on flipped
-samples (``SwapFlippedClasses``), so a model predicts ``keep left`` on the
-flipped image of a ``keep right`` sign. A prediction made on a flipped image
-is mapped back by flipping the scores spatially *and* swapping the mirror
-nodes' channels, which :class:`TaxonomyEncoderDecoder` does for test-time
-flips. Here, the pairs are the union of every dataset's ``flip_to`` pairs,
-seen as node pairs.
+(GTSDB: keep right <-> keep left; the taxonomy's validator checks them).
+Training swaps their labels on flipped samples (``SwapFlippedClasses``), so a
+model predicts ``keep left`` on the flipped image of a ``keep right`` sign. A
+prediction made on a flipped image is mapped back by flipping the scores
+spatially *and* swapping the mirror nodes' channels, which
+:class:`TaxonomyEncoderDecoder` does for test-time flips. A model predicts
+nodes, not dataset classes: its mirror pairs are every dataset's pairs
+(:attr:`LabelSpace.flip_nodes <mmhier.structures.label_space.LabelSpace.flip_nodes>`)
+together.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from mmhier.structures.label_space import label_space
 from mmhier.taxonomy import Taxonomy
 from mmhier.taxonomy.errors import TaxonomyError
 
 
 def mirror_nodes(taxonomy: Taxonomy) -> np.ndarray:
-    """The node each node becomes under a horizontal flip.
+    """The node each node becomes under a horizontal flip, by every dataset.
 
     Args:
         taxonomy: The taxonomy.
 
     Returns:
         ``(num_nodes,)`` int64: ``mirror[v]`` is the mirror node of node id
-        ``v`` (``v`` itself for nodes without a pair).
+        ``v`` (``v`` itself for nodes without a pair, or whose partner class
+        is ignored).
 
     Raises:
-        TaxonomyError: A ``flip_to`` that is not a class id of its dataset, a
-            one-way pair, or a node given two different mirror nodes (all
-            problems listed, with file and line).
+        TaxonomyError: Two datasets flip a node to different nodes (every
+            such node listed, with the datasets).
     """
-    mirror = np.arange(taxonomy.num_nodes, dtype=np.int64)
-    owner: dict[int, str] = {}
+    own = np.arange(taxonomy.num_nodes, dtype=np.int64)
+    mirror = own.copy()
+    source: dict[int, str] = {}
     problems = []
     for key in taxonomy.dataset_keys:
-        spec = taxonomy.dataset(key)
-        classes = {c.id: c for c in spec.classes}
-        nodes = taxonomy.label_to_node(key)
-        for cls in spec.classes:
-            if 'flip_to' not in cls.attributes or cls.ignored:
+        flipped = label_space(taxonomy, key).flip_nodes
+        for node in np.flatnonzero((flipped != own) & (flipped >= 0)).tolist():
+            other = int(flipped[node])
+            if node in source and mirror[node] != other:
+                problems.append(
+                    f'node {taxonomy.nodes[node]!r} flips to {taxonomy.nodes[other]!r} in '
+                    f'dataset {key!r} but to {taxonomy.nodes[mirror[node]]!r} in dataset '
+                    f'{source[node]!r}')
                 continue
-            where = f"{taxonomy.source}{'' if cls.line is None else f':{cls.line}'}: " \
-                f'dataset {key!r} class {cls.id} {cls.name!r}'
-            partner = cls.attributes['flip_to']
-            if isinstance(partner, bool) or not isinstance(partner, int) \
-                    or partner not in classes:
-                problems.append(f'{where}: flip_to {partner!r} is not a class id of the '
-                                'dataset; use the id of the mirror-image class or remove '
-                                'flip_to')
-                continue
-            if classes[partner].attributes.get('flip_to', partner) != cls.id:
-                problems.append(f'{where}: flip_to {partner} is one-way; give class '
-                                f'{partner} `flip_to: {cls.id}`')
-                continue
-            node, other = int(nodes[cls.id]), int(nodes[partner])
-            if other < 0:
-                continue  # the partner is ignored: nothing to swap with
-            if node in owner and mirror[node] != other:
-                problems.append(f'{where}: node {taxonomy.nodes[node]!r} flips to '
-                                f'{taxonomy.nodes[other]!r} here but to '
-                                f'{taxonomy.nodes[mirror[node]]!r} in {owner[node]}; give '
-                                'the classes of one node the same mirror node')
-                continue
-            mirror[node], owner[node] = other, where
+            mirror[node], source[node] = other, key
     if problems:
-        raise TaxonomyError('\n'.join(problems))
+        raise TaxonomyError(f'{taxonomy.source}: ' + '; '.join(problems) + '; a model '
+                            'predicts nodes, so every dataset must flip a node to the '
+                            "same node: align the datasets' flip_to pairs")
     return mirror
 
 
