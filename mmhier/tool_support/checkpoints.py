@@ -166,7 +166,6 @@ def check_fits_model(path: str, checkpoint: Mapping, model: Any) -> None:
     model = getattr(model, 'module', model)
     ours = model.state_dict()
     theirs = {_strip_module(k): v for k, v in state_dict_of(checkpoint).items()}
-    # Tensors only: ``*._extra_state`` entries (the taxonomy record) are no weights.
     common = [k for k in theirs if k in ours and hasattr(ours[k], 'shape')]
     fitting = [k for k in common if getattr(theirs[k], 'shape', None) == ours[k].shape]
     if fitting or not ours:

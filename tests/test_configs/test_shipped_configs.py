@@ -89,7 +89,8 @@ def test_config_builds(path: Path):
     model = MODELS.build(ConfigDict(model_cfg))
     head = model.decode_head
     assert head.out_channels == len(head.output_nodes)
-    assert head.get_extra_state()['taxonomy']['tree_hash'] == head.taxonomy.tree_hash
+    from mmhier.models.heads.taxonomy_state import decode_record
+    assert decode_record(head.taxonomy_record)['tree_hash'] == head.taxonomy.tree_hash
 
 
 @pytest.mark.parametrize('path', DROP_IN, ids=lambda p: p.relative_to(REPO_ROOT).as_posix())

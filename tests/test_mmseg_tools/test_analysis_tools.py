@@ -61,10 +61,6 @@ def test_browse_dataset(tiny_config, tmp_path):
         assert picture.ndim == 3 and picture.shape[1] > 256  # crop 128x256 | legend
 
 
-@pytest.mark.xfail(strict=True, reason='the heads keep their taxonomy as extra state (a dict '
-                   'in state_dict), which the tracer of mmengine.analysis refuses '
-                   '(_create_graph_by_tracing: incompatible function arguments); passed '
-                   'while the taxonomy was a tensor buffer')
 def test_get_flops(tiny_config, tmp_path):
     from mmengine.analysis.print_helper import _format_size
     from mmengine.config import Config

@@ -49,7 +49,7 @@ def test_missing_file_falls_back_to_a_registered_copy(tmp_path):
     record = dict(taxonomy_record(load_taxonomy(TINY)), source=str(moved))
     with pytest.raises(TaxonomyFileError):
         load_taxonomy(moved)
-    register_taxonomy_records({'decode_head._extra_state': record}, 'w/iter_10.pth')
+    register_taxonomy_records({'decode_head.taxonomy_record': record}, 'w/iter_10.pth')
     for reference in (moved, 'elsewhere/tiny_street.yaml', 'tiny_street_moved'):
         if reference == 'tiny_street_moved':
             assert registered_taxonomy(reference) is None

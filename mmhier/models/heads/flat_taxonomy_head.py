@@ -73,6 +73,7 @@ class FlatTaxonomyHead(TaxonomyStateMixin, FCNHead):
                              persistent=False)
         self.register_buffer('output_nodes', torch.as_tensor(indices, dtype=torch.long),
                              persistent=False)
+        self.register_taxonomy_record()
 
     def loss_by_feat(self, seg_logits: Tensor, batch_data_samples: SampleList) -> dict:
         """Cross-entropy over the flat node classes.

@@ -105,6 +105,7 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         if overrides:
             self.taxonomy.classifier(next(iter(overrides)))  # typed error + hint
         self.tables = DecisionTables(self.taxonomy, outputs)
+        self.register_taxonomy_record()
 
     @property
     def output_nodes(self) -> Tensor:

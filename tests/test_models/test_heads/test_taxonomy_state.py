@@ -26,9 +26,9 @@ def test_record_is_stored_and_same_taxonomy_loads(tmp_path, kind):
     a, b = head(TAXONOMIES / 'tiny_street.yaml', kind), \
         head(TAXONOMIES / 'tiny_street.yaml', kind)
     records = checkpoint_taxonomy_records(a.state_dict())
-    assert list(records) == ['_extra_state']
-    assert records['_extra_state']['tree_hash'] == a.taxonomy.tree_hash
-    assert records['_extra_state']['yaml'] == a.taxonomy.text
+    assert list(records) == ['taxonomy_record']
+    assert records['taxonomy_record']['tree_hash'] == a.taxonomy.tree_hash
+    assert records['taxonomy_record']['yaml'] == a.taxonomy.text
     path = str(tmp_path / 'a.pth')
     save_checkpoint({'state_dict': a.state_dict()}, path)
     torch.load(path, weights_only=True)  # plain types only: safe to load
@@ -52,7 +52,7 @@ def test_other_taxonomy_is_refused_naming_both(tmp_path):
 
 def test_checkpoints_of_earlier_versions_are_still_checked(tmp_path):
     a = head(TAXONOMIES / 'tiny_street.yaml')
-    state = {k: v for k, v in a.state_dict().items() if k != '_extra_state'}
+    state = {k: v for k, v in a.state_dict().items() if k != 'taxonomy_record'}
     state['taxonomy_tree_hash'] = torch.tensor(list(bytes.fromhex(a.taxonomy.tree_hash)),
                                                dtype=torch.uint8)
     head(TAXONOMIES / 'tiny_street.yaml').load_state_dict(state, strict=True)
@@ -80,3 +80,34 @@ def test_model_rebuilds_from_the_checkpoint_where_the_file_is_gone(tmp_path):
                            trained.branches[0].classify.weight)
     finally:
         clear_registered()
+
+
+def test_same_tree_with_other_mappings_loads_and_keeps_its_own_record(tmp_path):
+    """A record of the same tree but other text (here: a comment and another
+    description) is accepted; the head keeps its own record."""
+    text = (TAXONOMIES / 'tiny_street.yaml').read_text(encoding='utf-8')
+    edited = tmp_path / 'tiny_street.yaml'
+    edited.write_text('# edited copy\n' + text, encoding='utf-8')
+    a, b = head(TAXONOMIES / 'tiny_street.yaml'), head(edited)
+    assert a.taxonomy_record.numel() != b.taxonomy_record.numel()
+    own = b.taxonomy_record.clone()
+    b.load_state_dict(a.state_dict(), strict=True)
+    assert torch.equal(b.taxonomy_record, own)
+
+
+def test_record_survives_tracing():
+    """The record is a plain uint8 buffer: tracers take the state dict."""
+    module = head(TAXONOMIES / 'tiny_street.yaml').eval()
+    assert all(isinstance(v, torch.Tensor) for v in module.state_dict(keep_vars=True).values())
+
+    class RootLogits(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = module
+
+        def forward(self, x):
+            return self.head.forward([x])[0]
+
+    from mmengine.analysis import FlopAnalyzer
+    flops = FlopAnalyzer(RootLogits(), (torch.randn(1, 8, 4, 4),)).total()
+    assert flops > 0
