@@ -38,3 +38,6 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
 randomness = dict(seed=0)
+# Draw with the taxonomy's nodes and colours (MMSeg's Inferencer passes only class
+# names and colours to the visualizer).
+visualizer = dict(taxonomy={{_base_.taxonomy}})

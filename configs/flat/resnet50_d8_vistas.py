@@ -15,3 +15,6 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(datasets=['mapillary_vistas'])
 test_evaluator = val_evaluator
+# Draw with the taxonomy's nodes and colours (MMSeg's Inferencer passes only class
+# names and colours to the visualizer).
+visualizer = dict(taxonomy={{_base_.taxonomy}})

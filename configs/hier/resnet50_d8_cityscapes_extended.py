@@ -8,3 +8,6 @@ _base_ = [
 data_preprocessor = dict(size=(512, 706))
 model = dict(data_preprocessor=data_preprocessor,
              decode_head=dict(taxonomy={{_base_.taxonomy}}))
+# Draw with the taxonomy's nodes and colours (MMSeg's Inferencer passes only class
+# names and colours to the visualizer).
+visualizer = dict(taxonomy={{_base_.taxonomy}})

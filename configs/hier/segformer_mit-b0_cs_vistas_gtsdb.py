@@ -13,3 +13,6 @@ optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys=dict(pos_block=dict(decay_mult=0.),
                                         norm=dict(decay_mult=0.),
                                         head=dict(lr_mult=10.))))
+# Draw with the taxonomy's nodes and colours (MMSeg's Inferencer passes only class
+# names and colours to the visualizer).
+visualizer = dict(taxonomy={{_base_.taxonomy}})

@@ -128,17 +128,32 @@ class TaxonomySegLocalVisualizer(SegLocalVisualizer):
 
     def set_dataset_meta(self, classes: Optional[list] = None,
                          palette: Optional[list] = None,
-                         dataset_name: Optional[str] = None) -> None:
-        """Names and colours come from the taxonomy; nothing to set.
+                         dataset_name: Optional[str] = None, **meta: Any) -> None:
+        """Take a model's or dataset's meta info (what MMSeg's Inferencer
+        passes: ``set_dataset_meta(**model.dataset_meta)``).
+
+        Names and colours always come from the taxonomy: ``classes`` must be
+        its node names, ``palette`` is replaced by the hierarchical palette.
+        A ``taxonomy`` in ``meta`` (an mmhier dataset's metainfo names its
+        file) becomes the visualizer's if it has none. ``dataset_name``
+        (MMSeg's built-in class lists) does not apply to taxonomies.
 
         Raises:
-            VisualizerConfigError: Any argument is given.
+            VisualizerConfigError: ``dataset_name`` is given.
+            VisualizerTaxonomyMismatchError: ``classes`` or ``taxonomy``
+                belong to another taxonomy.
         """
-        if classes is not None or palette is not None or dataset_name is not None:
+        if dataset_name is not None:
             raise VisualizerConfigError(
-                'TaxonomySegLocalVisualizer takes names and colours from its taxonomy; '
-                'set_dataset_meta() accepts no classes, palette or dataset_name')
-        self._dataset_meta = None if self._taxonomy is None else self._dataset_meta
+                f'TaxonomySegLocalVisualizer draws taxonomy nodes; dataset_name='
+                f'{dataset_name!r} (one of MMSeg\'s built-in class lists) does not apply: '
+                'leave it out and give the taxonomy')
+        if classes is not None:
+            meta['classes'] = classes
+        if palette is not None:
+            meta['palette'] = palette
+        if meta:
+            self.dataset_meta = meta
 
     @property  # type: ignore[override]
     @master_only

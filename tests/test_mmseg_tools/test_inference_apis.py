@@ -15,7 +15,6 @@ import mmhier.datasets  # noqa: F401
 import mmhier.models  # noqa: F401
 import mmhier.visualization  # noqa: F401
 from mmhier.taxonomy.palette import hierarchical_palette
-from mmhier.visualization import VisualizerConfigError
 from tests.test_mmseg_tools.conftest import DEMO_CONFIG
 
 
@@ -89,16 +88,25 @@ def test_inferencer_predicts_node_ids(demo_data, checkpoint, model, images, taxo
     assert torch.equal(samples.pred_sem_seg.data, expected[1].pred_sem_seg.data)
 
 
-@pytest.mark.xfail(raises=VisualizerConfigError, strict=True,
-                   reason='MMSegInferencer.visualize calls set_dataset_meta(classes=, '
-                          'palette=) of the checkpoint, which TaxonomySegLocalVisualizer '
-                          'refuses (mmhier/visualization)')
 def test_inferencer_draws_and_saves_predictions(demo_data, checkpoint, images, tmp_path):
-    """``out_dir`` saves the drawn picture (``vis/``) and the prediction
-    (``pred/``, 8-bit PNGs: node ids up to 255)."""
+    """``out_dir`` saves the drawn picture (``vis/``: the prediction in the
+    taxonomy's colours with the hierarchy legend on the right) and the
+    prediction (``pred/``, 8-bit PNGs: node ids up to 255)."""
+    from mmhier.taxonomy import load_taxonomy
+    from mmhier.visualization import OVERLAY_ALPHA, hierarchical_palette, overlay
+    from mmhier.visualization.overlay import LEGEND_WIDTH
     inferencer = MMSegInferencer(str(DEMO_CONFIG), str(checkpoint), device='cpu',
                                  show_progress=False)
-    results = inferencer(images[0], out_dir=str(tmp_path), return_vis=True)
-    assert results['visualization'].shape[:2] == _image(images[0]).shape[:2]
+    results = inferencer(images[0], out_dir=str(tmp_path), return_vis=True,
+                         opacity=OVERLAY_ALPHA)
+    image = _image(images[0])
+    height, width = image.shape[:2]
+    drawn = results['visualization']
+    assert drawn.shape[1] == width + LEGEND_WIDTH and drawn.shape[0] >= height
+    palette = hierarchical_palette(load_taxonomy('taxonomies/tiny_street.yaml'))
+    expected = overlay(image, results['predictions'], palette, alpha=OVERLAY_ALPHA)
+    assert np.abs(drawn[:height, :width].astype(int) - expected).max() <= 1
+    [saved] = (tmp_path / 'vis').iterdir()
+    assert np.array_equal(np.asarray(Image.open(saved).convert('RGB')), drawn)
     written = sorted((tmp_path / 'pred').glob('*_pred.png'))
     assert np.array_equal(np.asarray(Image.open(written[0])), results['predictions'])

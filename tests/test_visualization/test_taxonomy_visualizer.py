@@ -305,10 +305,22 @@ def test_bad_arguments(cfg, message):
         build(taxonomy=TINY, **cfg)
 
 
-def test_set_dataset_meta_takes_no_colours():
-    vis = build(taxonomy=TINY)
-    with pytest.raises(VisualizerConfigError, match='accepts no classes, palette'):
-        vis.set_dataset_meta(classes=['a'], palette=[[0, 0, 0]])
+def test_set_dataset_meta_takes_a_models_meta_but_keeps_taxonomy_colours():
+    """MMSeg's Inferencer calls set_dataset_meta(**model.dataset_meta)."""
+    from mmhier.taxonomy import load_taxonomy
+    from mmhier.visualization import VisualizerTaxonomyMismatchError, hierarchical_palette
+    tax = load_taxonomy(TINY)
+    vis = build()
+    assert vis.taxonomy is None
+    vis.set_dataset_meta(classes=list(tax.nodes), palette=[[0, 0, 0]] * tax.num_nodes,
+                         taxonomy=str(TINY), dataset_key='city_like')
+    assert vis.taxonomy is tax
+    assert vis.dataset_meta['palette'] == hierarchical_palette(tax).tolist()
+    assert vis.dataset_meta['dataset_key'] == 'city_like'
+    with pytest.raises(VisualizerTaxonomyMismatchError, match='not its 22 node names'):
+        vis.set_dataset_meta(classes=['a', 'b'], palette=[[0, 0, 0]] * 2)
+    with pytest.raises(VisualizerConfigError, match="dataset_name='cityscapes'"):
+        vis.set_dataset_meta(dataset_name='cityscapes')
     vis.set_dataset_meta()
     assert vis.dataset_meta['taxonomy'].endswith('tiny_street.yaml')
 
