@@ -55,7 +55,7 @@ from mmhier.tool_support import (CheckpointNotFoundError, ConfigError,  # noqa: 
                                  add_cfg_options_argument, add_debug_argument,
                                  build_runner, check_checkpoint, load_tool_config,
                                  register_mmhier, run_tool)
-from mmhier.tool_support.checkpoints import is_remote  # noqa: E402
+from mmhier.tool_support.checkpoints import check_fits_model, is_remote  # noqa: E402
 from mmhier.tool_support.config_files import find_assignment  # noqa: E402
 
 
@@ -194,11 +194,21 @@ def build_config(args: argparse.Namespace) -> Config:
 
 
 def test(args: argparse.Namespace) -> None:
-    """Build the runner, check the checkpoint, test."""
+    """Check the checkpoint, build the runner, test.
+
+    The checkpoint is read before the runner is built: where the config's
+    taxonomy file is missing, the copy embedded in the checkpoint is used
+    (a file that exists but differs is refused when the weights load).
+    """
+    from mmhier.apis import register_checkpoint_taxonomies
     register_mmhier()
     cfg = build_config(args)
+    weights = check_checkpoint(args.checkpoint, purpose='CHECKPOINT argument')
+    if weights is not None:
+        register_checkpoint_taxonomies(weights, origin=args.checkpoint)
     runner = build_runner(cfg)
-    check_checkpoint(args.checkpoint, runner.model, purpose='CHECKPOINT argument')
+    if weights is not None:
+        check_fits_model(args.checkpoint, weights, runner.model)
     runner.test()
 
 

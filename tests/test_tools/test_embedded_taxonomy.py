@@ -58,9 +58,14 @@ def test_init_model_uses_the_embedded_taxonomy(moved_taxonomy_model):
     model = init_model(str(config), str(checkpoint), device='cpu')
     assert model.decode_head.taxonomy.tree_hash == trained.decode_head.taxonomy.tree_hash
     assert str(checkpoint) in model.decode_head.taxonomy.source
-    for ours, theirs in zip(model.state_dict().values(), trained.state_dict().values()):
-        if isinstance(ours, torch.Tensor):
-            assert torch.equal(ours, theirs)
+    ours, theirs = model.state_dict(), trained.state_dict()
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        if not key.endswith('taxonomy_record'):  # the record's source names the copy
+            assert torch.equal(ours[key], theirs[key]), key
+    from mmhier.models.heads.taxonomy_state import decode_record
+    assert decode_record(ours['decode_head.taxonomy_record'])['yaml'] == \
+        decode_record(theirs['decode_head.taxonomy_record'])['yaml']
     tax = model.decode_head.taxonomy
     assert model.dataset_meta['classes'] == tax.nodes  # prediction values index them
     assert len(model.dataset_meta['palette']) == tax.num_nodes
@@ -76,3 +81,15 @@ def test_a_different_file_on_disk_is_refused(moved_taxonomy_model, tmp_path, cap
     err = capsys.readouterr().err
     assert 'TaxonomyMismatchError' in err and "'tiny_street'" in err \
         and "'cityscapes_extended'" in err
+
+
+def test_test_tool_uses_the_embedded_taxonomy(moved_taxonomy_model, tmp_path):
+    """tools/test.py evaluates with config + checkpoint: model, dataset and
+    metric all take the checkpoint's copy of the missing taxonomy file."""
+    config, checkpoint, _, _, _ = moved_taxonomy_model
+    test_tool = load_tool('test')
+    out = tmp_path / 'preds'
+    assert test_tool.main([str(config), str(checkpoint), '--work-dir', str(tmp_path / 'w'),
+                           '--out', str(out)]) == 0
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob('*.png'))
+    assert len(written) == 1 and written[0].startswith('city_like/')
