@@ -1,4 +1,5 @@
-"""Shared test paths."""
+"""Shared test paths and helpers."""
+import importlib.metadata
 from pathlib import Path
 
 import pytest
@@ -19,3 +20,12 @@ def shipped():
             cache[stem] = Taxonomy.from_file(TAXONOMIES / f'{stem}.yaml')
         return cache[stem]
     return load
+
+
+def upstream_mmseg_installed() -> bool:
+    """Whether upstream ``mmsegmentation`` (not the pinned fork) is installed."""
+    try:
+        importlib.metadata.version('mmsegmentation')
+        return True
+    except importlib.metadata.PackageNotFoundError:
+        return False

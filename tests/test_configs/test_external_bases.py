@@ -2,7 +2,6 @@
 environment, as MMSeg's own ``tools/train.py`` meets them: ``Config.fromfile``
 before anything imports mmhier (the .pth hook of mmhier_config_alias does it).
 """
-import importlib.metadata
 import json
 import os
 import subprocess
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, upstream_mmseg_installed
 
 #: A user config on MMSeg's FCN R-50-D8 model, made tiny (ResNet-18, BN).
 MMSEG_USER_CONFIG = '''\
@@ -60,14 +59,6 @@ def _run(code: str, *args: str, cwd: Path, **env: str) -> subprocess.CompletedPr
                           timeout=240)
 
 
-def _upstream_installed() -> bool:
-    try:
-        importlib.metadata.version('mmsegmentation')
-        return True
-    except importlib.metadata.PackageNotFoundError:
-        return False
-
-
 def test_hook_is_active_at_start_up(tmp_path):
     out = _run('import sys, mmhier_config_alias as m; '
                'print(isinstance(sys.meta_path[0], m.ConfigUtilsFinder))', cwd=tmp_path)
@@ -87,11 +78,11 @@ def test_mmseg_base_loads_and_builds_without_mmhier(tmp_path):
     assert result['mmhier_before'] == [] and result['mmhier_after'] == []
     assert result['segmentor'] == 'EncoderDecoder'
     assert result['backbone_depth'] == 18 and result['num_classes'] == 3
-    if not _upstream_installed():
+    if not upstream_mmseg_installed():
         assert result['table'] != 'mmsegmentation'
 
 
-@pytest.mark.skipif(_upstream_installed(), reason='upstream mmsegmentation resolves by itself')
+@pytest.mark.skipif(upstream_mmseg_installed(), reason='upstream mmsegmentation resolves by itself')
 def test_without_the_hook_mmengine_cannot_find_mmseg(tmp_path):
     """What the hook fixes: MMEngine looks for the distribution
     ``mmsegmentation``, which a fork does not install."""

@@ -16,21 +16,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import upstream_mmseg_installed
+
 import mmhier_config_alias as alias
 
 FORK = 'onedl-mmsegmentation'  # the pinned stack (requirements/mmcv_nodeps.txt)
 
 
-def _upstream_installed() -> bool:
-    try:
-        importlib.metadata.version('mmsegmentation')
-        return True
-    except importlib.metadata.PackageNotFoundError:
-        return False
-
-
 needs_fork_stack = pytest.mark.skipif(
-    _upstream_installed(), reason='upstream mmsegmentation installed: nothing to alias')
+    upstream_mmseg_installed(), reason='upstream mmsegmentation installed: nothing to alias')
 
 
 def _mmseg_dir() -> str:
