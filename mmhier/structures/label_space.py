@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from functools import cached_property
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 import numpy as np
 

@@ -11,9 +11,9 @@ from mmhier.taxonomy.errors import (Problem, TaxonomyEncodingError, TaxonomyErro
                                     UnknownNodeError)
 from mmhier.taxonomy.id_ranges import IdRanges
 from mmhier.taxonomy.spec import DatasetClass, DatasetSpec, TaxonomySpec, parse_spec
-from mmhier.taxonomy.taxonomy import (IGNORE, Classifier, Taxonomy, load_taxonomy,
-                                      shipped_taxonomy_names,
-                                      resolve_taxonomy_path, validate_file)
+from mmhier.taxonomy.loading import (load_taxonomy, resolve_taxonomy_path,
+                                     shipped_taxonomy_names)
+from mmhier.taxonomy.taxonomy import IGNORE, Classifier, Taxonomy, validate_file
 from mmhier.taxonomy.validation import ValidationResult, validate_spec
 
 __all__ = [

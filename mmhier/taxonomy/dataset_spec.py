@@ -17,7 +17,7 @@ from mmhier.taxonomy.records import (ANNOTATION_TYPES, CLASS_KEYS, DATASET_KEYS,
 from mmhier.taxonomy.reprs import short_repr
 from mmhier.taxonomy.scalars import (check_keys, plain_name, read_id, read_name,
                                      read_text)
-from mmhier.taxonomy.yaml_io import MarkedList, item_line, line_of, source_text
+from mmhier.taxonomy.yaml_io import item_line, line_of, source_text
 
 _CLASS_KEY_SET = frozenset(CLASS_KEYS)
 #: ``"a-b"``; at most 20 digits per bound (ids beyond int32 are errors anyway).
@@ -230,7 +230,7 @@ def _parse_classes(raw: dict, key: str, where: str, line: Optional[int],
             first = names[parsed.name]
             out.error('duplicate-name', f'{where}: ids {first.id} and {parsed.id} are '
                       f'both named {parsed.name!r}', 'give every class its own name '
-                      f'(two ids may still map to one node with `node: ...`)',
+                      '(two ids may still map to one node with `node: ...`)',
                       parsed.line)
         else:
             names[parsed.name] = parsed
