@@ -122,9 +122,21 @@ def offline(node):
 
 
 def build(model):
+    """Build the model and segment a random 64x64 image with it."""
     try:
-        head = MODELS.build(model).decode_head
-        return {'out_channels': head.out_channels, 'nodes': len(head.output_nodes)}
+        import torch
+        from mmengine.config import ConfigDict
+        from mmseg.structures import SegDataSample
+        segmentor = MODELS.build(ConfigDict(model)).eval()
+        head = segmentor.decode_head
+        sample = SegDataSample(metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64),
+                                             pad_shape=(64, 64)))
+        with torch.no_grad():
+            [out] = segmentor.predict(torch.randn(1, 3, 64, 64), [sample])
+        nodes = out.pred_sem_seg.data
+        return {'out_channels': head.out_channels, 'nodes': len(head.output_nodes),
+                'pred_shape': list(nodes.shape),
+                'pred_are_output_nodes': bool(torch.isin(nodes, head.output_nodes).all())}
     except Exception as exc:
         return {'error': f'{type(exc).__name__}: {exc}'}
 
@@ -218,9 +230,11 @@ def test_wheel_install_resolves_mmhier_bases_to_itself(wheel_install):
 
 
 def test_wheel_install_builds_shipped_config_as_is(wheel_install):
-    """Outside a checkout, with the config's own ``taxonomies/<name>.yaml``."""
+    """Outside a checkout, with the config's own ``taxonomies/<name>.yaml``:
+    the model builds and segments an image into output node ids."""
     built = wheel_install['result']['built_as_shipped']
     assert 'error' not in built, built
+    assert built['pred_shape'] == [1, 64, 64] and built['pred_are_output_nodes']
     assert built == wheel_install['result']['built']
 
 
