@@ -32,7 +32,6 @@ DERIVED_KEY = 'derived'
 LEVEL_PALETTE = ('#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948',
                  '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac')
 LEAF_EDGE = '#9a9a9a'
-LEAF_FILL = '#ffffff'
 #: Vertical space of one leaf row in :func:`draw_png`, in inches.
 ROW_HEIGHT_IN = 0.18
 MIN_HEIGHT_IN = 3.0
@@ -55,6 +54,30 @@ def level_colors(level: int) -> tuple[str, str]:
     """
     edge = LEVEL_PALETTE[(level - 1) % len(LEVEL_PALETTE)]
     return edge, _lighten(edge, 0.78)
+
+
+def node_fills(tax: Taxonomy) -> tuple[list[str], list[str]]:
+    """Fill and text colour of every node in the pictures: the fill is the
+    node's colour in mmhier's one palette
+    (:func:`~mmhier.taxonomy.palette.hierarchical_palette`, the colours of
+    overlays and MMSeg's visualizer), the text black or white, whichever
+    contrasts more.
+
+    Args:
+        tax: The taxonomy.
+
+    Returns:
+        ``(fills, texts)``: ``'#rrggbb'`` per node, in node order.
+    """
+    from mmhier.taxonomy.palette import hierarchical_palette
+    palette = hierarchical_palette(tax).astype(np.float64)
+    linear = np.where(palette / 255 <= 0.04045, palette / 255 / 12.92,
+                      ((palette / 255 + 0.055) / 1.055) ** 2.4)
+    luminance = linear @ np.array([0.2126, 0.7152, 0.0722])
+    # WCAG contrast: black text wins where (L + 0.05) / 0.05 > 1.05 / (L + 0.05)
+    texts = ['#000000' if lum > 0.179 else '#ffffff' for lum in luminance.tolist()]
+    fills = ['#' + ''.join(f'{int(c):02x}' for c in rgb) for rgb in palette.tolist()]
+    return fills, texts
 
 
 def _lighten(color: str, amount: float) -> str:
@@ -144,9 +167,10 @@ def _dot_quote(text: str) -> str:
 def to_dot(tax: Taxonomy) -> str:
     """The tree as a Graphviz digraph, laid out left to right.
 
-    Node ids are the quoted node names; every node gets an explicit label.
-    Classifiers are boxes labelled ``name [k]``, filled with their level's
-    colour (:func:`level_colors`); leaves are ellipses. Edges go parent ->
+    Node ids are the quoted node names; every node gets an explicit label
+    and is filled with its palette colour (:func:`node_fills`). Classifiers
+    are bold boxes labelled ``name [k]`` outlined in their level's colour
+    (:func:`level_colors`); leaves are ellipses. Edges go parent ->
     child, grouped by classifier in preorder and in child order
     (``ordering=out`` keeps that order in the drawing).
 
@@ -163,13 +187,15 @@ def to_dot(tax: Taxonomy) -> str:
              f'label={_dot_quote(summary(tax))}];',
              '  node [fontname="Helvetica", fontsize=10];',
              f'  edge [arrowsize=0.5, color="{LEAF_EDGE}"];']
+    fills, texts = node_fills(tax)
     for i, name in enumerate(tax.nodes):
+        colours = f'fillcolor="{fills[i]}", fontcolor="{texts[i]}"'
         if counts[i]:
-            edge, fill = level_colors(int(depth[i]) + 1)
+            edge, _ = level_colors(int(depth[i]) + 1)
             style = (f'shape=box, style="rounded,filled,bold", color="{edge}", '
-                     f'fillcolor="{fill}", fontname="Helvetica-Bold"')
+                     f'{colours}, fontname="Helvetica-Bold"')
         else:
-            style = 'shape=ellipse'
+            style = f'shape=ellipse, style=filled, color="{LEAF_EDGE}", {colours}'
         lines.append(f'  {_dot_quote(name)} [label={_dot_quote(labels[i])}, {style}];')
     for c in tax.classifiers:
         parent = _dot_quote(c.node)
@@ -192,9 +218,10 @@ def to_mermaid(tax: Taxonomy) -> str:
     Node ids are ``n0, n1, ...`` by node index, so any name is safe; labels
     are quoted with ``"`` written as ``#quot;`` (and ``#``, ``<``, ``>`` as
     entity codes). Classifiers are boxes ``nI["name [k]"]:::classifierL<l>``
-    styled by one ``classDef`` per classifier level; leaves are rounded.
+    outlined by one ``classDef`` per classifier level; leaves are rounded.
     After the nodes comes one ``nP --> nC`` line per edge, in the same order
-    as :func:`to_dot`.
+    as :func:`to_dot`, then one ``style nI fill:...,color:...`` line per node
+    (its palette colour, :func:`node_fills`).
 
     Args:
         tax: The taxonomy.
@@ -216,6 +243,9 @@ def to_mermaid(tax: Taxonomy) -> str:
         edge, fill = level_colors(level)
         lines.append(f'  classDef classifierL{level} fill:{fill},stroke:{edge},'
                      'stroke-width:2px,font-weight:bold')
+    fills, texts = node_fills(tax)
+    lines.extend(f'  style n{i} fill:{fill},color:{text}'
+                 for i, (fill, text) in enumerate(zip(fills, texts)))
     return '\n'.join(lines) + '\n'
 
 
@@ -375,9 +405,10 @@ def draw_png(tax: Taxonomy, path: Union[str, os.PathLike], dpi: int = 150,
 
     Columns are levels, leaves take one row each (:data:`ROW_HEIGHT_IN`) in
     preorder and inner nodes sit at the mean row of their children
-    (:func:`tree_layout`). Classifiers are bold ``name [k]`` boxes in their
-    level's colour, connected to their children by elbow lines of that
-    colour. Column widths fit the longest label of each level, so the figure
+    (:func:`tree_layout`). Every label box is filled with the node's palette
+    colour (:func:`node_fills`); classifiers are bold ``name [k]`` boxes
+    outlined in their level's colour, connected to their children by elbow
+    lines of that colour. Column widths fit the longest label of each level, so the figure
     is as wide as the labels need and as high as the number of leaves needs
     (at least :data:`MIN_HEIGHT_IN`). Uses matplotlib's Agg canvas directly:
     the pyplot backend is neither used nor changed.
@@ -435,10 +466,11 @@ def draw_png(tax: Taxonomy, path: Union[str, os.PathLike], dpi: int = 150,
     segments, colors = _connectors(tax, box_left, box_left + box_width, y, gap)
     ax.add_collection(mpl.LineCollection(segments, colors=colors, linewidths=0.9,
                                          zorder=1))
+    fills, texts = node_fills(tax)
     for i, label in enumerate(labels):
-        edge, fill = level_colors(int(column[i]) + 1) if inner[i] else (LEAF_EDGE,
-                                                                        LEAF_FILL)
-        ax.text(box_left[i] + pad, y[i], label, ha='left', va='center',
+        edge = level_colors(int(column[i]) + 1)[0] if inner[i] else LEAF_EDGE
+        fill = fills[i]
+        ax.text(box_left[i] + pad, y[i], label, ha='left', va='center', color=texts[i],
                 fontproperties=bold if inner[i] else plain, parse_math=False,
                 zorder=2, bbox={'boxstyle': f'round,pad={_BOX_PAD}', 'facecolor': fill,
                                 'edgecolor': edge, 'linewidth': 1.2 if inner[i] else 0.6})

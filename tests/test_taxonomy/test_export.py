@@ -95,8 +95,23 @@ def test_dot_classifier_boxes_and_leaf_ellipses(tiny):
                     ('traffic sign front', 5)]:
         assert f'  "{node}" [label="{node} [{k}]", shape=box,' in dot
     for leaf in tiny.leaves:
-        assert f'  "{leaf}" [label="{leaf}", shape=ellipse];' in dot
+        assert f'  "{leaf}" [label="{leaf}", shape=ellipse, style=filled,' in dot
     assert dot.count('shape=box') == tiny.num_classifiers
+
+
+def test_pictures_use_the_one_palette(tiny):
+    """dot, mermaid and png fill every node with its overlay colour."""
+    from mmhier.taxonomy.export import node_fills
+    from mmhier.taxonomy.palette import hierarchical_palette
+    palette = hierarchical_palette(tiny)
+    fills, texts = node_fills(tiny)
+    assert fills == ['#%02x%02x%02x' % tuple(rgb) for rgb in palette.tolist()]
+    assert fills[0] == '#ffffff' and texts[0] == '#000000'  # the white root, black text
+    dot, mermaid = to_dot(tiny), to_mermaid(tiny)
+    for i, node in enumerate(tiny.nodes):
+        assert f'fillcolor="{fills[i]}", fontcolor="{texts[i]}"' in \
+            dot.split(f'  "{node}" [label=', 1)[1].split('\n', 1)[0]
+        assert f'  style n{i} fill:{fills[i]},color:{texts[i]}' in mermaid
 
 
 def test_dot_is_deterministic(tiny):
@@ -109,8 +124,8 @@ def test_dot_escapes_quotes_and_backslashes(odd):
     assert dot.startswith('digraph "odd \\"names\\"" {')
     assert '  "root" -> "say \\"hi\\"";' in dot
     assert '  "root" -> "back\\\\slash\\\\";' in dot
-    assert '  "say \\"hi\\"" [label="say \\"hi\\"", shape=ellipse];' in dot
-    assert '  "two\\nlines" [label="two\\nlines", shape=ellipse];' in dot
+    assert '  "say \\"hi\\"" [label="say \\"hi\\"", shape=ellipse,' in dot
+    assert '  "two\\nlines" [label="two\\nlines", shape=ellipse,' in dot
     # Every quoted string closes: no unescaped quote inside any id or label.
     quoted = re.compile(r'"(?:[^"\\]|\\.)*"')
     for line in dot.splitlines():
