@@ -21,6 +21,7 @@ from mmhier.datasets.errors import DatasetError
 from mmhier.demo.signs import SIGN_SHAPES, SIGN_TYPES
 from mmhier.structures.label_space import label_space
 from mmhier.taxonomy import Taxonomy, UnknownNodeError
+from mmhier.taxonomy.palette import hierarchical_palette
 from mmhier.taxonomy.class_attributes import SHAPE
 
 UNLABELED = 'unlabeled'
@@ -31,18 +32,6 @@ PARTS: tuple[str, ...] = (
     *SIGN_TYPES)
 #: Part name -> part code.
 PART: dict[str, int] = {name: code for code, name in enumerate(PARTS)}
-
-#: Display colours of taxonomy nodes (Cityscapes / Vistas conventions).
-NODE_COLOURS: dict[str, tuple[int, int, int]] = {
-    'sky': (70, 130, 180), 'building': (70, 70, 70), 'vegetation': (107, 142, 35),
-    'sidewalk': (244, 35, 232), 'pole': (153, 153, 153), 'car': (0, 0, 142),
-    'person': (220, 20, 60), 'driveable': (128, 64, 128), 'road': (128, 64, 128),
-    'lane marking': (255, 255, 255), 'rider': (255, 0, 0), 'bicyclist': (255, 0, 0),
-    'motorcyclist': (255, 0, 100), 'traffic sign': (220, 220, 0),
-    'traffic sign back': (192, 192, 192), 'traffic sign front': (220, 220, 0),
-    'stop': (255, 128, 0), 'give way': (255, 190, 60), 'speed limit': (250, 250, 120),
-    'keep right': (0, 170, 255), 'keep left': (0, 90, 255)}
-
 
 class SyntheticDataError(DatasetError):
     """The taxonomy cannot label the synthetic scenes, or bad generator settings."""
@@ -132,21 +121,24 @@ def _generated_colour(index: int) -> tuple[int, int, int]:
 
 
 def dataset_palette(taxonomy: Taxonomy, dataset_key: str) -> np.ndarray:
-    """A colour per label id of a dataset, all distinct: the node's display
-    colour (:data:`NODE_COLOURS`) where known, black for the ignore id,
-    generated colours otherwise.
+    """A colour per label id of a dataset, all distinct: the node's colour in
+    mmhier's one palette (:func:`~mmhier.taxonomy.palette.hierarchical_palette`,
+    as in overlays and MMSeg's visualizer), black for the ignore id, generated
+    colours for further ids of one node.
 
     Returns:
         ``(num_ids, 3)`` uint8.
     """
     spec = taxonomy.dataset(dataset_key)
+    node_colours = hierarchical_palette(taxonomy)
     palette = np.zeros((spec.num_ids, 3), dtype=np.uint8)
     used: set[tuple[int, int, int]] = set()
     by_id = {c.id: c for c in spec.classes}
     extra = 0
     for label in range(spec.num_ids):
         cls = by_id.get(label)
-        colour = (0, 0, 0) if cls is None or cls.ignored else NODE_COLOURS.get(cls.node)
+        colour = (0, 0, 0) if cls is None or cls.ignored else \
+            tuple(node_colours[taxonomy.index(cls.node)].tolist())
         while colour is None or colour in used:
             colour = _generated_colour(extra)
             extra += 1

@@ -336,3 +336,22 @@ def test_cli_writes_summary_and_refuses_to_overwrite(tmp_path, capsys):
     assert tool.main([str(tmp_path / 'x'), '--num-gtsdb', '700']) == 2
     with pytest.raises(SystemExit):
         tool.main([str(tmp_path / 'y'), '--size', '128by256'])
+
+
+def test_dataset_palette_is_the_one_hierarchical_palette():
+    """Label colours of the demo data are the nodes' overlay colours."""
+    from mmhier.demo import dataset_palette
+    from mmhier.taxonomy import load_taxonomy
+    from mmhier.taxonomy.palette import hierarchical_palette
+    tax = load_taxonomy('tiny_street')
+    node_colours = hierarchical_palette(tax)
+    for key in tax.dataset_keys:
+        palette = dataset_palette(tax, key)
+        assert len({tuple(c) for c in palette.tolist()}) == len(palette)  # all distinct
+        first = {}
+        for cls in tax.dataset(key).classes:
+            if cls.ignored:
+                assert palette[cls.id].tolist() == [0, 0, 0]
+            elif first.setdefault(cls.node, cls.id) == cls.id:
+                np.testing.assert_array_equal(palette[cls.id],
+                                              node_colours[tax.index(cls.node)])
