@@ -12,17 +12,12 @@ API that builds a model from a config (``MMSegInferencer``).
 from __future__ import annotations
 
 import os
-from typing import Any, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
 from mmhier.models.heads.taxonomy_state import checkpoint_taxonomy_records
 from mmhier.taxonomy import Taxonomy
 from mmhier.taxonomy.embedded import register_taxonomy_records
-
-
-def _state_dict(checkpoint: Any) -> Any:
-    if isinstance(checkpoint, dict) and isinstance(checkpoint.get('state_dict'), dict):
-        return checkpoint['state_dict']
-    return checkpoint if isinstance(checkpoint, dict) else {}
+from mmhier.tool_support.checkpoints import state_dict_of
 
 
 def register_checkpoint_taxonomies(checkpoint: Union[str, os.PathLike, dict],
@@ -50,7 +45,9 @@ def register_checkpoint_taxonomies(checkpoint: Union[str, os.PathLike, dict],
         origin = path
     else:
         loaded, origin = checkpoint, origin or '<checkpoint>'
-    records = checkpoint_taxonomy_records(_state_dict(loaded))
+    if not isinstance(loaded, Mapping):  # no checkpoint dict: nothing embedded
+        return []
+    records = checkpoint_taxonomy_records(state_dict_of(loaded))
     return register_taxonomy_records(records, origin)
 
 
@@ -71,10 +68,10 @@ def init_model(config: Any, checkpoint: Optional[str] = None, device: str = 'cpu
         hierarchical palette), the values its predictions hold, whatever the
         checkpoint's meta says.
     """
-    import mmhier.datasets  # noqa: F401  (registers mmhier's modules)
-    import mmhier.evaluation  # noqa: F401
-    import mmhier.models  # noqa: F401
     from mmseg.apis import init_model as mmseg_init_model
+
+    from mmhier.tool_support import register_mmhier
+    register_mmhier()
     from mmhier.models import TaxonomyEncoderDecoder
     from mmhier.taxonomy.palette import hierarchical_palette
     if checkpoint is not None:

@@ -48,7 +48,7 @@ from mmhier.tool_support import (add_cfg_options_argument,  # noqa: E402
                                  add_debug_argument, check_checkpoint, error_line,
                                  load_config, register_mmhier, run_tool, save_node_map,
                                  state_dict_of)
-from mmhier.tool_support.checkpoints import check_fits_model  # noqa: E402
+from mmhier.tool_support.checkpoints import check_fits_model, strip_module  # noqa: E402
 
 #: Pipeline steps that read or make labels; inference has none.
 ANNOTATION_TRANSFORMS = ('LoadAnnotations', 'LoadTaxonomyAnnotations',
@@ -209,8 +209,7 @@ def build_model(cfg: Config, checkpoint: str, device: str,
         load_checkpoint(model, checkpoint, map_location='cpu')
     else:
         check_fits_model(checkpoint, weights, model)
-        state = {k[len('module.'):] if k.startswith('module.') else k: v
-                 for k, v in state_dict_of(weights).items()}
+        state = {strip_module(k): v for k, v in state_dict_of(weights).items()}
         load_state_dict(model, state)
     model.cfg = cfg  # inference_model reads cfg.test_pipeline
     return model.to(device).eval()

@@ -21,14 +21,9 @@ from __future__ import annotations
 import numbers
 from typing import Any, Mapping, Optional
 
-from mmhier.datasets.errors import DatasetError
+from mmhier.datasets.errors import DatasetMetaError
 from mmhier.taxonomy import Taxonomy
 from mmhier.taxonomy.palette import hierarchical_palette
-
-
-class DatasetMetaError(DatasetError, ValueError):
-    """A dataset's ``metainfo`` contradicts its taxonomy (``classes`` that are
-    not the node names, a ``palette`` that does not give one colour per node)."""
 
 
 def taxonomy_metainfo(taxonomy: Taxonomy, given: Optional[Mapping[str, Any]],

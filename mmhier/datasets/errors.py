@@ -68,3 +68,8 @@ class AnnotationError(DatasetError):
 
     def __reduce__(self):
         return type(self), (self.path, self.line, self.reason, self.problems[1:])
+
+
+class DatasetMetaError(DatasetError, ValueError):
+    """A dataset's ``metainfo`` contradicts its taxonomy (``classes`` that are
+    not the node names, a ``palette`` that does not give one colour per node)."""

@@ -28,7 +28,7 @@ from typing import Any, Callable, Union
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
 
-from mmhier.datasets.dataset_meta import DatasetMetaError
+from mmhier.datasets.errors import DatasetMetaError
 from mmhier.datasets.transforms import BoxesToPseudoMask
 
 #: Config names of MMSeg's label loading step (with and without a scope).

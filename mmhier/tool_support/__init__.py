@@ -22,11 +22,12 @@ from mmhier.tool_support.explain import explain_config_error
 
 
 def register_mmhier() -> None:
-    """Import mmhier's registering packages (models, datasets, metrics), so a
-    config that forgets ``custom_imports`` still finds them."""
+    """Import mmhier's registering packages (models, datasets, metrics,
+    visualizer), so a config that forgets ``custom_imports`` still finds them."""
     import mmhier.datasets  # noqa: F401
     import mmhier.evaluation  # noqa: F401
     import mmhier.models  # noqa: F401
+    import mmhier.visualization  # noqa: F401
 
 
 __all__ = [

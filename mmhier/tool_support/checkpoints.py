@@ -165,7 +165,7 @@ def check_fits_model(path: str, checkpoint: Mapping, model: Any) -> None:
     """
     model = getattr(model, 'module', model)
     ours = model.state_dict()
-    theirs = {_strip_module(k): v for k, v in state_dict_of(checkpoint).items()}
+    theirs = {strip_module(k): v for k, v in state_dict_of(checkpoint).items()}
     common = [k for k in theirs if k in ours and hasattr(ours[k], 'shape')]
     fitting = [k for k in common if getattr(theirs[k], 'shape', None) == ours[k].shape]
     if fitting or not ours:
@@ -183,8 +183,9 @@ def check_fits_model(path: str, checkpoint: Mapping, model: Any) -> None:
                           'checkpoint trained with this config')
 
 
-def _strip_module(key: str) -> str:
-    """MMEngine loads ``module.x`` (saved from a DDP-wrapped model) as ``x``."""
+def strip_module(key: str) -> str:
+    """A state-dict key as MMEngine loads it: ``module.x`` (saved from a
+    DDP-wrapped model) becomes ``x``."""
     return key[len('module.'):] if key.startswith('module.') else key
 
 

@@ -61,8 +61,9 @@ def user_errors(*extra: type[BaseException]) -> tuple[type[BaseException], ...]:
     from mmhier.evaluation import EvaluationError
     from mmhier.taxonomy import TaxonomyError
     from mmhier.structures.node_maps import NodeMapRangeError
+    from mmhier.visualization.errors import VisualizationError
     return (ToolError, DatasetError, EvaluationError, FileNotFoundError,
-            NodeMapRangeError, TaxonomyError, *extra)
+            NodeMapRangeError, TaxonomyError, VisualizationError, *extra)
 
 
 def error_line(exc: BaseException, config: Optional[str] = None,

@@ -13,7 +13,7 @@ import mmhier.datasets  # noqa: F401
 from mmhier.datasets import (CityscapesTaxonomyDataset, GTSDBTaxonomyDataset,
                              MapillaryVistasTaxonomyDataset, MultiTaxonomyDataset,
                              TaxonomySegDataset)
-from mmhier.datasets.dataset_meta import DatasetMetaError
+from mmhier.datasets.errors import DatasetMetaError
 from mmhier.datasets.errors import DatasetError
 from mmhier.taxonomy import load_taxonomy
 from mmhier.taxonomy.palette import hierarchical_palette

@@ -12,7 +12,7 @@ from mmseg.registry import DATASETS
 
 import mmhier.datasets  # noqa: F401
 from mmhier.datasets import BoxesToPseudoMask, LoadTaxonomyAnnotations
-from mmhier.datasets.dataset_meta import DatasetMetaError
+from mmhier.datasets.errors import DatasetMetaError
 from mmhier.datasets.label_steps import BoxPseudoLabelsAtLoadedSize, with_label_loader
 from tests.test_mmseg_tools.conftest import DEMO_CONFIG
 
