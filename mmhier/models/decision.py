@@ -22,9 +22,14 @@ from __future__ import annotations
 from typing import Iterable, Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
+from mmhier.models.resize import _source_index, compute_dtype
 from mmhier.models.tables import DecisionTables
+
+#: Decision rules of the hierarchical head.
+DECISION_RULES = ('greedy', 'path')
 
 #: Logit bytes :func:`classifier_choice` reduces at a time (cache-sized bands).
 _CHOICE_CHUNK_BYTES = 4 << 20
@@ -53,6 +58,8 @@ def classifier_choice(logits: Tensor) -> Tensor:
         - output: ``(N, H, W)`` int64
     """
     logits = logits.detach()
+    if exporting():   # no stride-dependent branch in a recorded graph; same rule
+        return logits.argmax(dim=1)
     n, k, _, width = logits.shape
     if logits.stride(1) == 1:   # channels last: the reduction reads contiguous rows
         return logits.argmax(dim=1)
@@ -70,6 +77,86 @@ def classifier_choice(logits: Tensor) -> Tensor:
         keys.append(is_max.mul_(rank).amax(dim=1))
     key = keys[0] if len(keys) == 1 else torch.cat(keys, dim=1)
     return (k - key.long()).remainder_(k)
+
+
+def exporting() -> bool:
+    """Whether a graph is being recorded for deployment: ``torch.export``
+    (also inside ``torch.onnx.export(dynamo=True)``), ``torch.jit.trace`` or
+    the TorchScript-based ``torch.onnx.export``. Sizes may then be symbolic,
+    and decisions take the traceable path (:func:`decide_traceable`)."""
+    return bool(torch.compiler.is_exporting() or torch.jit.is_tracing()
+                or torch.onnx.is_in_onnx_export())
+
+
+def upsample(x: Tensor, size: Sequence, align_corners: bool = False) -> Tensor:
+    """Bilinear upsampling of the whole of ``x`` to ``size``, traceable.
+
+    The arithmetic of :class:`~mmhier.models.resize.BilinearRows` (the band
+    of all rows; equal to :func:`~mmhier.models.resize.resize` bit for bit in
+    PyTorch), written without Python conversions of sizes: ``size`` may hold
+    symbolic sizes (``image.shape[-2:]`` of a graph input with dynamic height
+    and width), so an exported graph resizes to whatever size it is given.
+    The rows pass is explicit gathers, products and a sum (each correctly
+    rounded in any runtime); the columns pass is ``F.interpolate`` (ONNX
+    ``Resize``), whose weights other runtimes round in their own way.
+
+    Args:
+        x: Input maps, any float dtype.
+        size: Output size ``(H, W)``: ints or symbolic sizes.
+        align_corners: As for ``F.interpolate``.
+
+    Returns:
+        The upsampled maps in the compute dtype
+        (:func:`~mmhier.models.resize.compute_dtype`).
+
+    Shape:
+        - x: ``(N, C, h, w)``
+        - output: ``(N, C, H, W)``
+    """
+    height, width = size
+    dtype = compute_dtype(x.dtype)
+    low, high, weight = _source_index(height, x.shape[2], align_corners, x.device, dtype)
+    source = x.to(dtype, memory_format=torch.channels_last).permute(0, 2, 3, 1)
+    top = source.index_select(1, low) * (1 - weight).view(-1, 1, 1)
+    bottom = source.index_select(1, high) * weight.view(-1, 1, 1)
+    rows = (top + bottom).permute(0, 3, 1, 2)                  # (N, C, H, w)
+    return F.interpolate(rows, size=(height, width), mode='bilinear',
+                         align_corners=align_corners)
+
+
+def decide_traceable(logits: Sequence[Tensor], size: Sequence, tables: DecisionTables,
+                     rule: str = 'greedy', align_corners: bool = False) -> Tensor:
+    """Upsample every classifier's logits to ``size`` (:func:`upsample`) and
+    decide, with tensor operations only (no Python conversion of a size, no
+    branch on data): the exported form of the head's banded ``decide``, with
+    the same node ids in PyTorch.
+
+    Args:
+        logits: Per-classifier logits in ``taxonomy.classifiers`` order.
+        size: Output size ``(H, W)``: ints or symbolic sizes.
+        tables: Decision tables of the taxonomy (and level of detail).
+        rule: ``'greedy'`` or ``'path'``.
+        align_corners: As for ``F.interpolate``.
+
+    Returns:
+        Node index per pixel; always an output node.
+
+    Raises:
+        ValueError: ``rule`` is not a decision rule.
+
+    Shape:
+        - logits[j]: ``(N, K_j, h, w)``
+        - output: ``(N, H, W)`` int64
+    """
+    if rule not in DECISION_RULES:
+        raise ValueError(f'rule must be one of {DECISION_RULES}, got {rule!r}')
+    if rule == 'path':
+        return path_decision([upsample(x, size, align_corners) for x in logits], tables)
+    node = None
+    for j in tables.greedy_classifiers:   # a classifier below the cut is never upsampled
+        choice = classifier_choice(upsample(logits[j], size, align_corners))
+        node = greedy_step(node, j, choice, tables)
+    return node
 
 
 def greedy_decision(logits: Sequence[Tensor], tables: DecisionTables) -> Tensor:

@@ -1,5 +1,6 @@
-"""Greedy and path decisions, levels of detail, chunked deciding, and the
-one tie rule (the first maximal logit) of ``classifier_choice``."""
+"""Greedy and path decisions, levels of detail, chunked deciding, the
+one tie rule (the first maximal logit) of ``classifier_choice``, and the
+traceable path (``upsample``, ``decide_traceable``) exports record."""
 import math
 
 import numpy as np
@@ -10,6 +11,8 @@ from hypothesis import strategies as st
 
 from mmhier.models import (DecisionTables, classifier_choice, greedy_decision, output_nodes,
                            path_decision, path_log_probs, path_probabilities)
+from mmhier.models.decision import decide_traceable, exporting, upsample
+from mmhier.models.resize import resize
 from mmhier.taxonomy import UnknownNodeError
 
 
@@ -208,3 +211,55 @@ def test_path_ties_take_the_first_output(toy):
     probs = path_probabilities(logits, tables).flatten().tolist()
     assert probs == pytest.approx([1 / 4, 3 / 8, 3 / 16, 3 / 16])
     assert toy.nodes[path_decision(logits, tables).item()] == 'back'
+
+
+# ------------------------------------------------------------- traceable path
+UPSAMPLE_SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
+                             suppress_health_check=[HealthCheck.too_slow])
+
+
+@UPSAMPLE_SETTINGS
+@given(h=st.integers(1, 9), w=st.integers(1, 9), out_h=st.integers(1, 40),
+       out_w=st.integers(1, 40), align_corners=st.booleans(),
+       dtype=st.sampled_from([torch.float32, torch.float64, torch.bfloat16]),
+       seed=st.integers(0, 2 ** 31))
+def test_traceable_upsample_is_resize_bit_for_bit(h, w, out_h, out_w, align_corners, dtype,
+                                                 seed):
+    x = (torch.randn(2, 3, h, w, generator=torch.Generator().manual_seed(seed)) * 4).to(dtype)
+    up = upsample(x, (out_h, out_w), align_corners)
+    assert up.shape == (2, 3, out_h, out_w) and up.dtype == resize(x, (1, 1)).dtype
+    assert torch.equal(up, resize(x, (out_h, out_w), align_corners))
+
+
+@pytest.mark.parametrize('rule', ['greedy', 'path'])
+@pytest.mark.parametrize('level', [None, 1])
+def test_traceable_decision_is_the_banded_one(shipped, rule, level):
+    tax = shipped('cs_vistas_gtsdb')
+    tables = DecisionTables(tax, output_nodes(tax, level=level))
+    generator = torch.Generator().manual_seed(3)
+    logits = [torch.randint(-2, 3, (2, c.num_outputs, 5, 7), generator=generator).float()
+              for c in tax.classifiers]   # many exact ties
+    up = [resize(x, (19, 30)) for x in logits]
+    expected = (greedy_decision if rule == 'greedy' else path_decision)(up, tables)
+    assert torch.equal(decide_traceable(logits, (19, 30), tables, rule), expected)
+    with pytest.raises(ValueError, match='rule must be one of'):
+        decide_traceable(logits, (19, 30), tables, 'vote')
+
+
+def test_exporting_is_true_only_while_a_graph_is_recorded():
+    seen = []
+
+    class Probe(torch.nn.Module):
+        def forward(self, x):
+            seen.append(exporting())
+            return classifier_choice(x)
+
+    x = torch.zeros(1, 3, 2, 2)
+    x[0, 1] = 1.0
+    Probe()(x)
+    program = torch.export.export(Probe(), (x,))
+    torch.jit.trace(Probe(), (x,))
+    assert seen[:3] == [False, True, True]   # eager, torch.export, torch.jit.trace
+    # the recorded choice is a plain argmax: the same first maximum
+    assert torch.equal(program.module()(x), x.argmax(dim=1))
+    assert 'argmax' in str(program.graph)

@@ -6,6 +6,7 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from mmseg.models.decode_heads import FCNHead
 from mmseg.models.losses import accuracy
 from mmseg.models.utils import resize
@@ -34,6 +35,10 @@ class FlatTaxonomyHead(TaxonomyStateMixin, FCNHead):
     (``label_to_channel[labels]``, ``-1`` for ignored pixels and nodes
     without a channel). Samples encoded by another taxonomy tree (their
     ``taxonomy_hash``) are refused.
+
+    :meth:`decide` and :meth:`output_scores` give node ids and softmax
+    probabilities at any size, traceably (``tools/export.py``), as
+    ``TaxonomyEncoderDecoder.predict`` computes them.
 
     Args:
         taxonomy: Taxonomy YAML path or :class:`Taxonomy`.
@@ -74,6 +79,42 @@ class FlatTaxonomyHead(TaxonomyStateMixin, FCNHead):
         self.register_buffer('output_nodes', torch.as_tensor(indices, dtype=torch.long),
                              persistent=False)
         self.register_taxonomy_record()
+
+    def _resized(self, seg_logits: Tensor, size) -> Tensor:
+        """Logits bilinearly resized to ``size`` as mmseg's ``predict_by_feat``
+        resizes them (``F.interpolate``; ``size`` may be symbolic)."""
+        height, width = size
+        return F.interpolate(seg_logits, size=(height, width), mode='bilinear',
+                             align_corners=self.align_corners)
+
+    def decide(self, seg_logits: Tensor, size) -> Tensor:
+        """Node decided for every output pixel: the output node of the
+        largest resized logit (the first one at exact ties), the node ids
+        ``TaxonomyEncoderDecoder.predict`` gives. Traceable (no Python
+        conversion of ``size``).
+
+        Args:
+            seg_logits: Logits of :meth:`forward`.
+            size: Output size ``(H, W)``: ints or symbolic sizes.
+
+        Returns:
+            Node index per pixel.
+
+        Shape:
+            - seg_logits: ``(N, num_outputs, h, w)``
+            - output: ``(N, H, W)`` int64
+        """
+        return self.output_nodes[self._resized(seg_logits, size).argmax(dim=1)]
+
+    def output_scores(self, seg_logits: Tensor, size) -> Tensor:
+        """Softmax probability of every output node (channel) at every output
+        pixel; traceable.
+
+        Shape:
+            - seg_logits: ``(N, num_outputs, h, w)``
+            - output: ``(N, num_outputs, H, W)``
+        """
+        return self._resized(seg_logits, size).softmax(dim=1)
 
     def loss_by_feat(self, seg_logits: Tensor, batch_data_samples: SampleList) -> dict:
         """Cross-entropy over the flat node classes.

@@ -12,7 +12,8 @@ from mmseg.registry import MODELS
 from mmseg.utils import SampleList
 from torch import Tensor, nn
 
-from mmhier.models.decision import classifier_choice, greedy_step, path_probabilities
+from mmhier.models.decision import (DECISION_RULES, classifier_choice, decide_traceable,
+                                    exporting, greedy_step, path_probabilities, upsample)
 from mmhier.models.heads.branch import ClassifierBranch
 from mmhier.models.heads.taxonomy_state import TaxonomyStateMixin
 from mmhier.models.losses.hierarchical_loss import HierarchicalLoss
@@ -21,8 +22,6 @@ from mmhier.models.resize import BilinearRows, compute_dtype, row_chunks
 from mmhier.models.tables import DecisionTables
 from mmhier.structures import IGNORE_INDEX
 from mmhier.taxonomy import Taxonomy, load_taxonomy
-
-DECISION_RULES = ('greedy', 'path')
 
 
 @MODELS.register_module()
@@ -41,6 +40,12 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
     whose argmax is exactly the chosen decision rule's decision, so mmseg's
     segmentors, sliding-window inference and metrics work unchanged. With
     ``TaxonomyEncoderDecoder`` the predictions are node ids.
+
+    :meth:`decide` and :meth:`output_scores` give node ids and path
+    probabilities at any size; while a graph is recorded for export
+    (:func:`~mmhier.models.decision.exporting`) they take the traceable path
+    (:func:`~mmhier.models.decision.decide_traceable`), so an exported graph
+    keeps the input size dynamic (``tools/export.py``).
 
     The taxonomy's tree hash is stored with the weights; loading weights of
     another taxonomy raises :class:`~mmhier.taxonomy.TaxonomyMismatchError`.
@@ -90,6 +95,9 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
                             f'{type(self.loss_decode).__name__}')
         del self.conv_seg, self.dropout  # replaced by the per-classifier branches
         self.decision = decision
+        #: The level-of-detail cut (see :func:`~mmhier.models.output_nodes.output_nodes`).
+        self.output_level = output_level
+        self.output_stop_at = tuple(output_stop_at or ())
         self.max_upsample_bytes = max_upsample_bytes
         self.shared = ConvModule(self.in_channels, channels, 1, conv_cfg=self.conv_cfg,
                                  norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
@@ -151,7 +159,8 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         dataset_index = torch.tensor(rows, device=labels.device)
         return self.loss_decode(logits, labels, dataset_index)
 
-    def _row_bands(self, seg_logits: Sequence[Tensor], size) -> list[tuple[int, int]]:
+    def _row_bands(self, seg_logits: Sequence[Tensor], size,
+                   rule: Optional[str] = None) -> list[tuple[int, int]]:
         """Bands of output rows within ``max_upsample_bytes`` (one band when
         the whole image fits).
 
@@ -161,6 +170,12 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         node maps of the descent, path every classifier's probabilities twice
         (the softmax outputs and their concatenation) and two output-sized
         maps.
+
+        Args:
+            seg_logits: Per-classifier logits.
+            size: Output size ``(H, W)``.
+            rule: The computation the bands are for (default: this head's
+                decision rule; ``'path'``: path probabilities).
         """
         height, width = (int(s) for s in size)
         batch, in_height, in_width = seg_logits[0].shape[0], *seg_logits[0].shape[-2:]
@@ -168,7 +183,7 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         k_max = max(x.shape[1] for x in seg_logits)
         source_rows = 3 + max(1, -(-in_height // max(1, height)))
         row_bytes = item * k_max * (source_rows * in_width + width)
-        if self.decision == 'greedy':
+        if (rule or self.decision) == 'greedy':
             row_bytes += 8 * width * 4
         else:
             total = sum(x.shape[1] for x in seg_logits)
@@ -184,7 +199,7 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
             ``(N, num_outputs, stop - start, W)``.
         """
         ups = [BilinearRows(x, size, self.align_corners) for x in seg_logits]
-        for start, stop in self._row_bands(seg_logits, size):
+        for start, stop in self._row_bands(seg_logits, size, 'path'):
             yield start, stop, path_probabilities((up(start, stop) for up in ups), self.tables)
 
     def decide(self, seg_logits: Sequence[Tensor], size) -> Tensor:
@@ -198,9 +213,21 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         arithmetic in any band, so the decision never depends on the budget,
         in any dtype; it is the argmax of :meth:`predict_by_feat`'s scores.
 
+        While a graph is recorded for export, the whole image is upsampled
+        and decided at once with tensor operations only
+        (:func:`~mmhier.models.decision.decide_traceable`: the same node ids
+        in PyTorch), so ``size`` may be symbolic.
+
+        Args:
+            seg_logits: Per-classifier logits (:meth:`forward`).
+            size: Output size ``(H, W)``.
+
         Returns:
             ``(N, H, W)`` int64 node indices (always output nodes).
         """
+        if exporting():
+            return decide_traceable(seg_logits, size, self.tables, self.decision,
+                                    self.align_corners)
         height, width = (int(s) for s in size)
         nodes = seg_logits[0].new_empty((seg_logits[0].shape[0], height, width),
                                         dtype=torch.long)
@@ -216,6 +243,37 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
                 band[...] = greedy_step(band if turn else None, j,
                                         classifier_choice(up(start, stop)), self.tables)
         return nodes
+
+    def output_scores(self, seg_logits: Sequence[Tensor], size) -> Tensor:
+        """Path probability of every output node at every output pixel (the
+        product of the softmax probabilities along its path).
+
+        Computed in bands of rows within ``max_upsample_bytes`` (identical to
+        the whole image); while a graph is recorded for export, at once and
+        traceably. For the path rule their argmax is :meth:`decide`; for the
+        greedy rule they are the confidence of each output node, whose argmax
+        may differ from the greedy decision.
+
+        Args:
+            seg_logits: Per-classifier logits (:meth:`forward`).
+            size: Output size ``(H, W)``.
+
+        Returns:
+            Probabilities, fp32 (fp64 for fp64 logits).
+
+        Shape:
+            output: ``(N, num_outputs, H, W)``
+        """
+        if exporting():
+            return path_probabilities(
+                [upsample(x, size, self.align_corners) for x in seg_logits], self.tables)
+        height, width = (int(s) for s in size)
+        dtype = compute_dtype(seg_logits[0].dtype)
+        scores = seg_logits[0].new_empty((seg_logits[0].shape[0], height, width,
+                                          self.out_channels), dtype=dtype).movedim(-1, 1)
+        for start, stop, probs in self._path_bands(seg_logits, size):
+            scores[:, :, start:stop] = probs
+        return scores
 
     def predict_by_feat(self, seg_logits: Sequence[Tensor], batch_img_metas) -> Tensor:
         """Scores over the output nodes at input size; their argmax is
@@ -234,15 +292,10 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
             size = meta['pad_shape'][:2]
         else:
             size = meta['img_shape']
+        if self.decision == 'path':
+            return self.output_scores(seg_logits, size)
         height, width = (int(s) for s in size)
         batch = seg_logits[0].shape[0]
-        if self.decision == 'path':
-            dtype = compute_dtype(seg_logits[0].dtype)
-            scores = seg_logits[0].new_empty((batch, height, width, self.out_channels),
-                                             dtype=dtype).movedim(-1, 1)
-            for start, stop, probs in self._path_bands(seg_logits, size):
-                scores[:, :, start:stop] = probs
-            return scores
         nodes = self.decide(seg_logits, size)
         channel = self.tables.output_index[nodes].unsqueeze(1)
         scores = seg_logits[0].new_zeros((batch, self.out_channels, height, width),

@@ -82,3 +82,31 @@ def test_loss_refuses_samples_of_another_tree():
     sample.set_metainfo(sample_provenance(head.taxonomy))
     assert head.loss_by_feat(logits, [sample])['loss_ce'].item() == \
         pytest.approx(np.log(21))
+
+
+def test_decide_and_scores_are_what_predict_gives():
+    head = build().eval()
+    logits = torch.randn(2, head.out_channels, 5, 7, generator=torch.Generator().manual_seed(0))
+    logits[:, 3] = logits[:, 1]                                    # exact ties
+    scores = head.predict_by_feat(logits, [dict(img_shape=(17, 23))])  # mmseg's resize
+    nodes = head.decide(logits, (17, 23))
+    assert nodes.shape == (2, 17, 23)
+    assert torch.equal(nodes, head.output_nodes[scores.argmax(dim=1)])
+    assert torch.equal(head.output_scores(logits, (17, 23)), scores.softmax(dim=1))
+
+
+def test_decide_exports_with_the_image_size():
+    head = build().eval()
+
+    class Decide(torch.nn.Module):
+        def forward(self, logits, image):
+            return head.decide(logits, image.shape[-2:])
+
+    dim = torch.export.Dim.DYNAMIC
+    program = torch.export.export(Decide(), (torch.randn(2, head.out_channels, 4, 6),
+                                             torch.zeros(2, 1, 9, 11)),
+                                  dynamic_shapes={'logits': {0: dim, 2: dim, 3: dim},
+                                                  'image': {0: dim, 2: dim, 3: dim}})
+    logits = torch.randn(1, head.out_channels, 6, 5)
+    nodes = program.module()(logits, torch.zeros(1, 1, 31, 26))
+    assert torch.equal(nodes, head.decide(logits, (31, 26)))

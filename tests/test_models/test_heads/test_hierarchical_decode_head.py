@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mmseg.registry import MODELS
 
-from mmhier.models import DecisionTables, greedy_decision, output_nodes, path_decision
+from mmhier.models import (DecisionTables, greedy_decision, output_nodes, path_decision,
+                           path_probabilities)
 from mmhier.models.resize import resize
 
 PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
@@ -134,3 +135,65 @@ def test_budget_sets_the_bands_and_greedy_visits_every_classifier():
     assert head._row_bands(logits, (39, 57)) == [(0, 39)]
     tables = DecisionTables(head.taxonomy, output_nodes(head.taxonomy))
     assert tables.greedy_classifiers == list(range(head.taxonomy.num_classifiers))
+
+
+class DecideAtImageSize(torch.nn.Module):
+    """Features -> head -> node ids and path probabilities at the image's size."""
+
+    def __init__(self, head):
+        super().__init__()
+        self.head = head
+
+    def forward(self, features, image):
+        logits = self.head.forward([features])
+        size = image.shape[-2:]
+        return self.head.decide(logits, size), self.head.output_scores(logits, size)
+
+
+@pytest.mark.parametrize('rule', ['greedy', 'path'])
+def test_exported_decide_keeps_the_size_dynamic(rule):
+    """torch.export with dynamic sizes: the output has the image's size at
+    every size (no int() of a size, no banding), and the same node ids and
+    scores as the eager, banded path."""
+    head = head_for(rule, ('tiny_street', 2, None), False).eval()
+    dim = torch.export.Dim.DYNAMIC
+    features, image = torch.randn(2, 4, 6, 9), torch.zeros(2, 1, 23, 35)
+    with torch.no_grad():
+        program = torch.export.export(
+            DecideAtImageSize(head), (features, image),
+            dynamic_shapes={'features': {0: dim, 2: dim, 3: dim},
+                            'image': {0: dim, 2: dim, 3: dim}})
+    exported = program.module()
+    generator = torch.Generator().manual_seed(0)
+    for batch, h, w, size in [(1, 5, 7, (37, 53)), (2, 9, 4, (19, 30)), (1, 12, 12, (11, 13))]:
+        features = torch.randn(batch, 4, h, w, generator=generator)
+        with torch.no_grad():
+            nodes, scores = exported(features, torch.zeros(batch, 1, *size))
+            logits = head.forward([features])
+            head.max_upsample_bytes = 1    # eager: one row per band
+            assert torch.equal(nodes, head.decide(logits, size))
+            assert torch.equal(scores, head.output_scores(logits, size))
+        assert nodes.shape == (batch, *size)
+        assert scores.shape == (batch, head.out_channels, *size)
+
+
+def test_output_scores_are_path_probabilities_in_any_band():
+    head = head_for('greedy', ('cs_vistas_gtsdb', None, None), False)
+    logits = random_logits(head, 2, 7, 9, torch.float32, 'gaussian', 1)
+    head.max_upsample_bytes = 1
+    banded = head.output_scores(logits, (15, 21))
+    head.max_upsample_bytes = 1 << 40
+    assert torch.equal(banded, head.output_scores(logits, (15, 21)))
+    up = [resize(x, (15, 21)) for x in logits]
+    assert torch.equal(banded, path_probabilities(up, head.tables))
+    torch.testing.assert_close(banded.sum(dim=1), torch.ones(2, 15, 21))
+    path_head = head_for('path', ('cs_vistas_gtsdb', None, None), False)
+    scores = path_head.predict_by_feat(logits, [dict(img_shape=(15, 21))])
+    assert torch.equal(scores, path_head.output_scores(logits, (15, 21)))
+
+
+def test_level_of_detail_is_kept_on_the_head():
+    head = head_for('greedy', ('tiny_street', None, ('driveable', 'traffic sign')), False)
+    assert head.output_level is None and head.output_stop_at == ('driveable', 'traffic sign')
+    names = head.output_names
+    assert 'driveable' in names and 'traffic sign' in names and 'road' not in names
