@@ -1,0 +1,114 @@
+"""Tiny configs and checkpoints for the deployment tests: a ResNet-18-like
+backbone at 1/8 width (output stride 8) with an mmhier head on
+taxonomies/tiny_street.yaml, built through the registry from config files."""
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = REPO / 'taxonomies' / 'tiny_street.yaml'
+OTHER = REPO / 'taxonomies' / 'cs_vistas_gtsdb.yaml'
+#: Export (example) size of the tests: (H, W).
+SIZE = (40, 56)
+
+CONFIG = '''\
+custom_imports = dict(imports=['mmhier.models'], allow_failed_imports=False)
+default_scope = 'mmseg'
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    type='TaxonomyEncoderDecoder',
+    data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0,
+                           seg_pad_val=-1, size={size!r}),
+    backbone=dict(type='ResNetV1c', depth=18, base_channels=8, stem_channels=8,
+                  num_stages=4, out_indices=(3, ), dilations=(1, 1, 2, 4),
+                  strides=(1, 2, 1, 1), norm_cfg=norm_cfg, contract_dilation=True),
+    decode_head=dict(type={head!r},{taxonomy} in_channels=64, in_index=0,
+                     channels=16, norm_cfg=norm_cfg, align_corners=False{extra}),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))
+'''
+HEADS = {
+    'hier': ('HierarchicalDecodeHead', ", branch=dict(width=16)"),
+    'path': ('HierarchicalDecodeHead', ", branch=dict(width=16), decision='path'"),
+    'flat': ('FlatTaxonomyHead', ', num_convs=1, kernel_size=1, concat_input=False'),
+    'fcn': ('FCNHead', ', num_convs=1, kernel_size=1, concat_input=False, num_classes=5'),
+}
+
+
+def write_config(path: Path, head: str = 'hier', taxonomy: Path = TINY) -> Path:
+    """Write the tiny config with one of :data:`HEADS` and return its path."""
+    head_type, extra = HEADS[head]
+    taxonomy_arg = '' if head == 'fcn' else f' taxonomy={str(taxonomy)!r},'
+    path.write_text(CONFIG.format(size=SIZE, head=head_type, taxonomy=taxonomy_arg,
+                                  extra=extra))
+    return path
+
+
+def build_from(config: Path):
+    import mmhier.models  # noqa: F401  (registers)
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    return MODELS.build(Config.fromfile(str(config)).model)
+
+
+def save_checkpoint(config: Path, path: Path, seed: int = 0) -> Path:
+    """A checkpoint of freshly initialised weights, with unit-scale
+    classifiers and batch-norm statistics of a few images, so that every
+    classifier's decision varies over an image."""
+    from mmhier.deploy.verify import sample_images
+    torch.manual_seed(seed)
+    model = build_from(config)
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if 'classify' in name or 'conv_seg' in name:
+                param.normal_(0.0, 1.0)
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None   # cumulative average over the calibration images
+        images = torch.from_numpy(sample_images(SIZE, 4, seed=seed + 100))
+        inputs = model.data_preprocessor(dict(inputs=list(images)), False)['inputs']
+        model.train()
+        model.decode_head.forward(model.extract_feat(inputs))
+    torch.save({'meta': {}, 'state_dict': model.state_dict()}, path)
+    return path
+
+
+@pytest.fixture(scope='session')
+def tiny(tmp_path_factory):
+    """``{name: (config, checkpoint)}`` for hier, path, flat and fcn, and
+    ``'other'``: a hierarchical checkpoint of another taxonomy."""
+    root = tmp_path_factory.mktemp('deploy')
+    files = {}
+    for name in HEADS:
+        config = write_config(root / f'{name}.py', name)
+        files[name] = (config, save_checkpoint(config, root / f'{name}.pth'))
+    other = write_config(root / 'other.py', 'hier', OTHER)
+    files['other'] = (other, save_checkpoint(other, root / 'other.pth'))
+    return files
+
+
+@pytest.fixture(scope='session')
+def hier_wrapper(tiny):
+    """The hierarchical tiny model as a DeployableSegmentor (both outputs)."""
+    from mmhier.deploy import DeployableSegmentor, deploy_config, load_deploy_model
+    config, checkpoint = tiny['hier']
+    model = load_deploy_model(deploy_config(str(config)), str(checkpoint))
+    return DeployableSegmentor(model, ('nodes', 'scores'))
+
+
+@pytest.fixture(scope='session')
+def hier_onnx(hier_wrapper, tmp_path_factory):
+    """The hierarchical tiny model exported to ONNX, dynamic, both outputs:
+    ``(path, program)``."""
+    from mmhier.deploy import deploy_metadata, export_program, save_onnx
+    program = export_program(hier_wrapper, SIZE, dynamic=True)
+    path = tmp_path_factory.mktemp('onnx') / 'hier.onnx'
+    metadata = deploy_metadata(hier_wrapper, export_size=SIZE, dynamic=True,
+                               source={'config': 'hier.py'})
+    save_onnx(program, str(path), hier_wrapper.outputs, 18, metadata)
+    return path, program

@@ -1,0 +1,129 @@
+"""Exported graphs: ONNX through onnxruntime and torch.export programs give
+MMSeg's node ids at any input size (batch, height and width dynamic), and
+bad opsets are refused."""
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from mmhier.deploy import (DeployableSegmentor, ExportedModel, UnsupportedOpsetError,
+                           deploy_config, deploy_metadata, export_program, load_deploy_model,
+                           save_exported_program, save_onnx, sidecar_path)
+from mmhier.deploy.exporting import check_opset, input_size_range, require
+from mmhier.deploy.verify import eager_outputs, sample_images
+from tests.test_deploy.conftest import SIZE
+
+#: (batch, H, W): the export size, odd sizes, smaller and larger ones.
+RUNS = [(2, *SIZE), (1, 37, 45), (1, 61, 99), (3, 33, 33), (1, 80, 121)]
+
+
+def test_onnx_decides_like_pytorch_at_every_size(hier_wrapper, hier_onnx):
+    path, _ = hier_onnx
+    exported = ExportedModel(str(path))
+    assert exported.output_names == ['nodes', 'scores']
+    for i, (batch, height, width) in enumerate(RUNS):
+        images = sample_images((height, width), batch, seed=i)
+        out = exported(images)
+        nodes, scores, _ = eager_outputs(hier_wrapper, images)
+        assert out['nodes'].shape == (batch, height, width) and out['nodes'].dtype == np.int64
+        assert out['scores'].shape == (batch, len(hier_wrapper.output_nodes), height, width)
+        # random weights with unit-scale classifiers: no near-ties at these sizes
+        np.testing.assert_array_equal(out['nodes'], nodes)
+        np.testing.assert_allclose(out['scores'], scores, atol=1e-4)
+        assert len(np.unique(nodes)) >= 3
+
+
+def test_onnx_graph_has_dynamic_batch_height_width(hier_onnx):
+    path, program = hier_onnx
+    model = onnx.load(str(path))
+    dims = [d.dim_param or d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim]
+    assert [type(d) for d in dims] == [str, int, str, str] and dims[1] == 3
+    assert [i.name for i in model.graph.input] == ['image']
+    assert [o.name for o in model.graph.output] == ['nodes', 'scores']
+    assert model.opset_import[0].version == 18
+    ranges = input_size_range(program)
+    assert ranges['batch'][1] is None and ranges['height'][1] is None
+    assert 1 <= ranges['height'][0] <= SIZE[0] and 1 <= ranges['width'][0] <= SIZE[1]
+
+
+def test_static_export_fixes_the_size(hier_wrapper):
+    program = export_program(hier_wrapper, (32, 48), dynamic=False)
+    assert input_size_range(program) == {'batch': (1, 1), 'height': (32, 32),
+                                         'width': (48, 48)}
+
+
+def test_exported_program_with_sidecar(hier_wrapper, hier_onnx, tmp_path):
+    _, program = hier_onnx
+    path = str(tmp_path / 'hier.pt2')
+    metadata = deploy_metadata(hier_wrapper, export_size=SIZE, dynamic=True)
+    sidecar = save_exported_program(program, path, metadata)
+    assert sidecar == sidecar_path(path) == path + '.json'
+    exported = ExportedModel(path)
+    assert exported.format == 'exported-program' and exported.metadata == metadata
+    for batch, height, width in RUNS[1:3]:
+        images = sample_images((height, width), batch, seed=height)
+        out = exported(images)
+        nodes, scores, _ = eager_outputs(hier_wrapper, images)
+        # the same kernels as eager: identical node ids and scores
+        np.testing.assert_array_equal(out['nodes'], nodes)
+        np.testing.assert_array_equal(out['scores'], scores)
+
+
+@pytest.mark.parametrize('name', ['path', 'flat'])
+def test_path_rule_and_flat_heads_export(tiny, name, tmp_path):
+    config, checkpoint = tiny[name]
+    wrapper = DeployableSegmentor(load_deploy_model(deploy_config(str(config)),
+                                                    str(checkpoint)), ('nodes',))
+    program = export_program(wrapper, SIZE, dynamic=True)
+    path = str(tmp_path / f'{name}.onnx')
+    save_onnx(program, path, wrapper.outputs, 18,
+              deploy_metadata(wrapper, export_size=SIZE, dynamic=True))
+    images = sample_images((45, 67), 1, seed=5)
+    nodes, _, _ = eager_outputs(wrapper, images)
+    np.testing.assert_array_equal(ExportedModel(path)(images)['nodes'], nodes)
+
+
+def test_level_of_detail_export(tiny, tmp_path):
+    config, checkpoint = tiny['hier']
+    cfg = deploy_config(str(config), level=1)
+    wrapper = DeployableSegmentor(load_deploy_model(cfg, str(checkpoint)), ('nodes',))
+    taxonomy = wrapper.head.taxonomy
+    assert (taxonomy.node_level[wrapper.output_nodes.numpy()] <= 1).all()
+    program = export_program(wrapper, SIZE, dynamic=False)
+    path = str(tmp_path / 'level1.pt2')
+    save_exported_program(program, path, deploy_metadata(wrapper, export_size=SIZE,
+                                                         dynamic=False))
+    images = sample_images(SIZE, 1, seed=3)
+    nodes = ExportedModel(path)(images)['nodes']
+    np.testing.assert_array_equal(nodes, eager_outputs(wrapper, images)[0])
+    assert (taxonomy.node_level[nodes] == 1).all()
+    # the same pixels as the full model, cut at level 1
+    full = eager_outputs(DeployableSegmentor(load_deploy_model(
+        deploy_config(str(config)), str(checkpoint))), images)[0]
+    np.testing.assert_array_equal(nodes, taxonomy.ancestor_at_level[1][full])
+
+
+def test_opsets(hier_onnx, tmp_path):
+    for opset in (16, 24, 9):
+        with pytest.raises(UnsupportedOpsetError, match=f'--opset {opset} is not supported'):
+            check_opset(opset)
+    check_opset(17)
+    check_opset(23)
+    _, program = hier_onnx
+    path = str(tmp_path / 'opset21.onnx')
+    save_onnx(program, path, ('nodes', 'scores'), 21, {})
+    assert onnx.load(path).opset_import[0].version == 21
+
+
+def test_missing_deploy_package_names_the_extra():
+    from mmhier.deploy import MissingDependencyError
+    with pytest.raises(MissingDependencyError, match=r'mmhier\[deploy\]'):
+        require('onnxruntime_not_installed')
+    assert require('onnx') is onnx
+
+
+def test_example_input_is_not_all_one_value():
+    from mmhier.deploy.exporting import example_input
+    x = example_input(3, (4, 5), batch=2)
+    assert x.shape == (2, 3, 4, 5) and x.dtype == torch.float32
+    assert 0 <= x.min() < x.max() <= 255 and torch.equal(x, x.round())
