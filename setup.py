@@ -84,6 +84,10 @@ setup(
         'tests': read_requirements('tests.txt'),
         # TensorboardVisBackend (configs/_base_/tensorboard.py)
         'tensorboard': ['tensorboard>=2.14'],
+        # tools/export.py (mmhier.deploy): ONNX export through torch.onnx's
+        # dynamo exporter (onnx, onnxscript) and --verify (onnxruntime);
+        # the versions tested with torch 2.13.0 on Python 3.11.
+        'deploy': ['onnx==1.23.2', 'onnxscript==0.7.2', 'onnxruntime==1.32.0'],
     },
     entry_points={
         'console_scripts': ['mmhier-taxonomy = mmhier.taxonomy.cli:main'],

@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     wrapper = DeployableSegmentor(model, OUTPUT_CHOICES[args.output], args.input_order)
     size = export_shape(args, cfg)
     start = time.perf_counter()
-    program = export_program(wrapper, size, args.dynamic)
+    program = export_program(wrapper, size, args.dynamic, args.format)
     ranges = input_size_range(program)
     min_size = (ranges['height'][0], ranges['width'][0])
     metadata = deploy_metadata(wrapper, export_size=size, dynamic=args.dynamic,

@@ -10,12 +10,14 @@ inside and in a JSON sidecar).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any, Mapping, Optional
 
 import torch
 from torch import Tensor
 
+from mmhier.deploy.dynamic_ops import dynamic_size_pooling, fixed_size_ops
 from mmhier.deploy.errors import ExportError, MissingDependencyError, UnsupportedOpsetError
 from mmhier.deploy.metadata import EXTRA_FILE, sidecar_path, to_props
 from mmhier.deploy.model import INPUT_NAME, DeployableSegmentor
@@ -66,36 +68,51 @@ def example_input(channels: int, size: tuple[int, int], batch: int = 1) -> Tenso
 
 
 def export_program(wrapper: DeployableSegmentor, size: tuple[int, int],
-                   dynamic: bool = False) -> torch.export.ExportedProgram:
+                   dynamic: bool = False, target: str = 'onnx') -> torch.export.ExportedProgram:
     """Record ``wrapper`` with ``torch.export``.
+
+    For a dynamic ONNX graph, adaptive pooling layers are recorded in a form
+    ONNX can express at any size (:func:`~mmhier.deploy.dynamic_ops.dynamic_size_pooling`).
 
     Args:
         wrapper: The module (eval mode).
         size: ``(H, W)`` of the example input.
         dynamic: Make batch, height and width dynamic (the example batch is
             then 2: ``torch.export`` specialises a size-1 dimension).
+        target: ``'onnx'`` or ``'exported-program'`` (the format it is for).
 
     Returns:
         The exported program.
 
     Raises:
         ExportError: The model fixes a dimension that was asked to be
-            dynamic, or the example size is too small for it.
+            dynamic, or the example size is too small for it, or (ONNX) it
+            pools adaptively in a way no dynamic ONNX graph can express.
     """
+    if target not in FORMATS:
+        raise ExportError(f'format must be one of {FORMATS}, got {target!r}')
     example = example_input(wrapper.channels, size, batch=2 if dynamic else 1)
     dims = None
     if dynamic:
         dim = torch.export.Dim.DYNAMIC
         dims = {INPUT_NAME: {0: dim, 2: dim, 3: dim}}
+    portable = dynamic and target == 'onnx'
+    pooling = dynamic_size_pooling(wrapper) if portable else contextlib.nullcontext()
     try:
-        with torch.no_grad():
-            return torch.export.export(wrapper.eval(), (example,), dynamic_shapes=dims,
-                                       strict=False)
+        with torch.no_grad(), pooling:
+            program = torch.export.export(wrapper.eval(), (example,), dynamic_shapes=dims,
+                                          strict=False)
     except torch._dynamo.exc.UserError as exc:   # constraint violations
         first = str(exc).strip().splitlines()
         detail = ' '.join(line.strip() for line in first[:3])
         raise ExportError(f'torch.export cannot keep the input size dynamic for this model '
                           f'({detail}); export without --dynamic, or at another --shape') from exc
+    fixed = fixed_size_ops(program) if portable else []
+    if fixed:
+        raise ExportError(f'the model pools adaptively with {"; ".join(fixed)}: ONNX can only '
+                          f'express that at the export size {size[0]}x{size[1]}; export without '
+                          '--dynamic, or use --format exported-program')
+    return program
 
 
 def input_size_range(program: torch.export.ExportedProgram) -> dict[str, tuple[int, Optional[int]]]:

@@ -26,6 +26,8 @@ class ExportedModel:
         path: The ONNX file or exported program.
         fmt: ``'onnx'`` or ``'exported-program'`` (default: from the suffix).
         threads: Intra-op threads of onnxruntime (default: its own choice).
+            Its threads do not spin-wait between runs (they would take the
+            CPU from whatever runs next, e.g. PyTorch in ``--verify``).
 
     Attributes:
         metadata: The mmhier metadata (:mod:`mmhier.deploy.metadata`).
@@ -45,6 +47,7 @@ class ExportedModel:
             options = ort.SessionOptions()
             if threads:
                 options.intra_op_num_threads = threads
+            options.add_session_config_entry('session.intra_op.allow_spinning', '0')
             try:
                 self.session = ort.InferenceSession(self.path, options,
                                                     providers=['CPUExecutionProvider'])
