@@ -4,7 +4,8 @@ taxonomy node ids, for ONNX Runtime, TensorRT or ``torch.export`` runtimes.
 :class:`DeployableSegmentor` (the graph: preprocessing, backbone, neck,
 head, upsampling, decision), :mod:`.loading` (config + checkpoint),
 :mod:`.exporting` (``torch.export`` with dynamic batch/height/width, ONNX
-and ``.pt2`` files), :mod:`.metadata` (node names, palette and taxonomy for
+and ``.pt2`` files), :mod:`.dynamic_ops` (adaptive pooling ONNX keeps
+dynamic), :mod:`.metadata` (node names, palette and taxonomy for
 the runtime), :mod:`.runtime` (running an export), :mod:`.verify` (parity
 with PyTorch eager). ``tools/export.py`` is the command line; see
 ``docs/deploy.md``.

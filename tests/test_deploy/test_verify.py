@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from mmhier.deploy import ExportedModel, report_lines, verification_sizes, verify
-from mmhier.deploy.verify import (SizeResult, eager_outputs, relative_margins,
-                                  sample_images)
+from mmhier.deploy.verify import (TIE_FACTOR, Differences, SizeResult, eager_outputs,
+                                  explain_differences, sample_images)
 from mmhier.models.resize import resize
 from tests.test_deploy.conftest import SIZE
 
@@ -35,8 +35,8 @@ def test_onnx_export_passes_verification(hier_wrapper, hier_onnx):
 
 def test_margin_of_a_difference_is_the_eager_logit_gap(hier_wrapper):
     """Pretend the export picked another root child at two pixels: the margin
-    is the gap of the root classifier's upsampled logits, over their largest
-    magnitude there."""
+    is the gap of the root classifier's upsampled logits there, measured
+    against the float32 rounding of those logits (fp32 vs fp64 model)."""
     images = sample_images((21, 27), 1, seed=7)
     nodes, _, network_input = eager_outputs(hier_wrapper, images)
     head = hier_wrapper.head
@@ -51,7 +51,7 @@ def test_margin_of_a_difference_is_the_eager_logit_gap(hier_wrapper):
     outputs = head.output_nodes.numpy()
     exported = np.array([outputs[taxonomy.ancestor_at_level[1][outputs] == o][0]
                          for o in other])
-    margins = relative_margins(hier_wrapper, network_input, (21, 27), where, eager, exported)
+    why = explain_differences(hier_wrapper, network_input, (21, 27), where, eager, exported)
     with torch.no_grad():
         logits = head.forward(hier_wrapper.segmentor.extract_feat(network_input))
     root = resize(logits[0], (21, 27))[0]
@@ -59,21 +59,38 @@ def test_margin_of_a_difference_is_the_eager_logit_gap(hier_wrapper):
     for k, (_, y, x) in enumerate(where):
         values = root[:, y, x].double()
         gap = values[position[int(level1[k])]] - values[position[int(other[k])]]
-        assert margins[k] == pytest.approx(float(gap / values.abs().max()))
-        assert margins[k] > 0
+        assert why.margin[k] == pytest.approx(float(gap))
+        assert why.margin[k] > 0
+    # float32 rounding of logits of magnitude ~1: tiny, but not zero
+    scale = float(root.abs().max())
+    assert (why.rounding > 0).all() and (why.rounding < 1e-4 * scale).all()
+    assert not why.near_tie.any()      # real gaps, far above rounding
+    assert (why.ratio > 1000).all()
+
+
+def test_near_ties_are_margins_within_the_rounding():
+    why = Differences(margin=np.array([0.0, 3e-6, 5e-6, 1e-3]),
+                      rounding=np.array([1e-6, 1e-6, 1e-6, 1e-6]))
+    assert why.near_tie.tolist() == [True, True, False, False]   # TIE_FACTOR = 4
+    assert TIE_FACTOR == 4.0
+    np.testing.assert_allclose(why.ratio, [0.0, 3.0, 5.0, 1000.0])
 
 
 def test_report_counts_near_ties_and_fails_otherwise():
     tie = SizeResult((8, 8), 'export size', 1, pixels=1_000_000, differing=3, ties=3,
-                     max_tie_margin=2e-6, worst_margin=2e-6)
+                     rounding=2e-6, max_tie_ratio=1.5, worst_ratio=1.5)
     assert tie.passed
     text = '\n'.join(report_lines([tie], 'rt'))
-    assert '3 differ, 3 of them near-ties' in text and '2.00e-06' in text
-    assert text.endswith(')') and 'verify: passed' in text
+    assert '3 differ, 3 of them near-ties (eager margin between the two candidates <= 1.50 x' \
+        in text and 'max |fp32 - fp64| = 2.0e-06' in text
+    assert 'verify: passed' in text
     bad = SizeResult((8, 8), 'export size', 1, pixels=1_000_000, differing=3, ties=2,
-                     max_tie_margin=2e-6, worst_margin=0.3)
+                     rounding=2e-6, max_tie_ratio=1.5, worst_ratio=300.0)
     assert not bad.passed
     text = '\n'.join(report_lines([bad], 'rt'))
-    assert '1 NOT near-ties (margin up to 3.00e-01)' in text and 'verify: FAILED' in text
+    assert '1 NOT near-ties (margin up to 300.0 x the rounding)' in text
+    assert 'verify: FAILED' in text
     many = SizeResult((8, 8), 'export size', 1, pixels=1000, differing=1, ties=1)
     assert not many.passed          # 99.9 % < 99.99 %
+    many = SizeResult((8, 8), 'export size', 1, pixels=1000, differing=1, ties=1)
+    assert not many.passed          # 99.9 % < 99.99 %, although a near-tie
