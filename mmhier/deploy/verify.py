@@ -59,6 +59,8 @@ class SizeResult:
             (largest ``|fp32 - fp64|`` of the classifiers involved).
         max_tie_ratio: Largest margin / rounding among the near-ties.
         worst_ratio: Largest margin / rounding among all differences.
+        fp64_differing: Pixels where eager float32 PyTorch itself decides
+            differently from float64 PyTorch (``None``: not computed).
         score_diff: Largest absolute score difference (``None``: no scores).
     """
 
@@ -71,6 +73,7 @@ class SizeResult:
     rounding: float = 0.0
     max_tie_ratio: float = 0.0
     worst_ratio: float = 0.0
+    fp64_differing: Optional[int] = None
     score_diff: Optional[float] = None
 
     @property
@@ -129,15 +132,21 @@ def _decision_values(segmentor: torch.nn.Module, network_input: torch.Tensor,
                      size: tuple[int, int]):
     """What the eager decision compares: per classifier ``j`` (greedy:
     upsampled logits) or over the output nodes (path rule: path
-    probabilities; flat head: resized logits), computed lazily."""
+    probabilities; flat head: resized logits), computed lazily; and a
+    function giving the decision itself."""
     head = segmentor.decode_head
     with torch.no_grad():
         logits = head.forward(segmentor.extract_feat(network_input))
+
+    def decide() -> np.ndarray:
+        with torch.no_grad():
+            return head.decide(logits, size).numpy()
+
     if isinstance(head, HierarchicalDecodeHead):
         if head.decision == 'greedy':
-            return lambda j: upsample(logits[j], size, head.align_corners)
-        return lambda j: head.output_scores(logits, size)
-    return lambda j: head._resized(logits, size)
+            return (lambda j: upsample(logits[j], size, head.align_corners)), decide
+        return (lambda j: head.output_scores(logits, size)), decide
+    return (lambda j: head._resized(logits, size)), decide
 
 
 @dataclass
@@ -150,10 +159,13 @@ class Differences:
         rounding: ``(P,)`` eager's float32 rounding error of the values
             compared there: the largest ``|fp32 - fp64|`` of that classifier's
             (or the output scores') values over the image.
+        fp64_differing: Pixels where eager float32 PyTorch itself decides
+            differently from float64 PyTorch (the precision floor).
     """
 
     margin: np.ndarray
     rounding: np.ndarray
+    fp64_differing: int = 0
 
     @property
     def ratio(self) -> np.ndarray:
@@ -186,9 +198,9 @@ def explain_differences(wrapper: DeployableSegmentor, network_input: torch.Tenso
         exported: ``(P,)`` exported node ids there.
     """
     head = wrapper.head
-    values = _decision_values(wrapper.segmentor, network_input, size)
-    exact = _decision_values(copy.deepcopy(wrapper.segmentor).double(),
-                             network_input.double(), size)
+    values, decide = _decision_values(wrapper.segmentor, network_input, size)
+    exact, decide_exact = _decision_values(copy.deepcopy(wrapper.segmentor).double(),
+                                           network_input.double(), size)
     n, y, x = (torch.as_tensor(where[:, i]) for i in range(3))
     if isinstance(head, HierarchicalDecodeHead) and head.decision == 'greedy':
         taxonomy = head.taxonomy
@@ -212,7 +224,7 @@ def explain_differences(wrapper: DeployableSegmentor, network_input: torch.Tenso
         rows = torch.arange(len(pixels))
         margin[pick] = (pixels[rows, torch.as_tensor(pos_a[pick])]
                         - pixels[rows, torch.as_tensor(pos_b[pick])]).numpy()
-    return Differences(margin, rounding)
+    return Differences(margin, rounding, int((decide() != decide_exact()).sum()))
 
 
 def eager_outputs(wrapper: DeployableSegmentor, images: np.ndarray
@@ -268,6 +280,7 @@ def verify(wrapper: DeployableSegmentor, exported: ExportedModel,
                 result.rounding = float(why.rounding.max())
                 result.max_tie_ratio = float(ratio[tie].max()) if tie.any() else 0.0
                 result.worst_ratio = float(ratio.max())
+                result.fp64_differing = why.fp64_differing
         if 'scores' in out:
             result.score_diff = float(np.abs(out['scores'] - eager_scores).max())
         results.append(result)
@@ -291,6 +304,9 @@ def report_lines(results: Sequence[SizeResult], runtime: str) -> list[str]:
                 if r.ties < r.differing:
                     text += (f', {r.differing - r.ties} NOT near-ties (margin up to '
                              f'{r.worst_ratio:.1f} x the rounding)')
+                if r.fp64_differing is not None:
+                    text += (f'; for scale: eager float32 itself decides {r.fp64_differing} '
+                             'pixels differently from float64')
         else:
             text = head
         if r.score_diff is not None:

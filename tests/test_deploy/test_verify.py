@@ -66,6 +66,7 @@ def test_margin_of_a_difference_is_the_eager_logit_gap(hier_wrapper):
     assert (why.rounding > 0).all() and (why.rounding < 1e-4 * scale).all()
     assert not why.near_tie.any()      # real gaps, far above rounding
     assert (why.ratio > 1000).all()
+    assert why.fp64_differing == 0     # float32 decides these 567 pixels like float64
 
 
 def test_near_ties_are_margins_within_the_rounding():
@@ -84,6 +85,9 @@ def test_report_counts_near_ties_and_fails_otherwise():
     assert '3 differ, 3 of them near-ties (eager margin between the two candidates <= 1.50 x' \
         in text and 'max |fp32 - fp64| = 2.0e-06' in text
     assert 'verify: passed' in text
+    tie.fp64_differing = 5
+    assert 'eager float32 itself decides 5 pixels differently from float64' in \
+        '\n'.join(report_lines([tie], 'rt'))
     bad = SizeResult((8, 8), 'export size', 1, pixels=1_000_000, differing=3, ties=2,
                      rounding=2e-6, max_tie_ratio=1.5, worst_ratio=300.0)
     assert not bad.passed
