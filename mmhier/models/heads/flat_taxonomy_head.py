@@ -14,6 +14,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import SampleList
 from torch import Tensor
 
+from mmhier.models.heads.branch import ClassifierBranch
 from mmhier.models.heads.taxonomy_state import TaxonomyStateMixin
 from mmhier.structures import (IGNORE_INDEX, check_sample_taxonomy, label_codec,
                                label_space)
@@ -46,6 +47,14 @@ class FlatTaxonomyHead(TaxonomyStateMixin, FCNHead):
             one of ``datasets`` labels, in preorder).
         datasets: Dataset keys whose labelled nodes are the output channels
             (default: all of the taxonomy's datasets).
+        branch: ``dict(depth=, width=, dilation=)``: classify with one
+            :class:`~mmhier.models.heads.branch.ClassifierBranch` (adaptation
+            bottleneck blocks, 1x1 classifier, hybrid upsampling) after the
+            FCN convolutions instead of FCN's 1x1 ``conv_seg``: with
+            ``num_convs=1, kernel_size=1`` this is one branch of
+            :class:`HierarchicalDecodeHead` (its shared 1x1 convolution and one
+            classifier), the paper's flat baseline with the hierarchical
+            head's per-classifier architecture. ``None``: a plain FCN head.
         **kwargs: :class:`mmseg.models.decode_heads.FCNHead` arguments
             (``num_classes`` is derived and must not be given).
 
@@ -57,7 +66,8 @@ class FlatTaxonomyHead(TaxonomyStateMixin, FCNHead):
 
     def __init__(self, taxonomy: Union[str, os.PathLike, Taxonomy],
                  nodes: Optional[Sequence[str]] = None,
-                 datasets: Optional[Sequence[str]] = None, **kwargs):
+                 datasets: Optional[Sequence[str]] = None,
+                 branch: Optional[dict] = None, **kwargs):
         self.taxonomy = load_taxonomy(taxonomy)
         keys = self.taxonomy.dataset_keys if datasets is None else datasets
         indices = [self.taxonomy.index(n) for n in nodes] if nodes is not None \
@@ -69,7 +79,16 @@ class FlatTaxonomyHead(TaxonomyStateMixin, FCNHead):
         kwargs.setdefault('ignore_index', IGNORE_INDEX)
         kwargs.setdefault('loss_decode', dict(type='CrossEntropyLoss', loss_weight=1.0,
                                               avg_non_ignore=True))
+        if branch is not None:  # conv_seg is replaced: no init override for it
+            kwargs.setdefault('init_cfg', None)
         super().__init__(num_classes=len(indices), **kwargs)
+        self.branch = None
+        if branch is not None:
+            del self.conv_seg, self.dropout
+            self.branch = ClassifierBranch(
+                self.channels, self.out_channels, dropout_ratio=self.dropout_ratio,
+                conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg, act_cfg=self.act_cfg,
+                **{**dict(depth=1, width=self.channels, dilation=1), **branch})
         codec = label_codec(self.taxonomy)
         channel = np.full(codec.num_nodes, IGNORE_INDEX, dtype=np.int64)
         channel[indices] = np.arange(len(indices))
@@ -79,6 +98,13 @@ class FlatTaxonomyHead(TaxonomyStateMixin, FCNHead):
         self.register_buffer('output_nodes', torch.as_tensor(indices, dtype=torch.long),
                              persistent=False)
         self.register_taxonomy_record()
+
+    def cls_seg(self, feat: Tensor) -> Tensor:
+        """Logits of the features: the branch's (at twice their resolution)
+        or FCN's ``conv_seg``."""
+        if self.branch is not None:
+            return self.branch(feat)
+        return super().cls_seg(feat)
 
     def _resized(self, seg_logits: Tensor, size) -> Tensor:
         """Logits bilinearly resized to ``size`` as mmseg's ``predict_by_feat``

@@ -110,3 +110,31 @@ def test_decide_exports_with_the_image_size():
     logits = torch.randn(1, head.out_channels, 6, 5)
     nodes = program.module()(logits, torch.zeros(1, 1, 31, 26))
     assert torch.equal(nodes, head.decide(logits, (31, 26)))
+
+
+def test_branch_option_is_one_hierarchical_branch():
+    """With ``branch``, the flat head is the hierarchical head's shared 1x1
+    convolution and one classifier branch over all flat channels."""
+    from mmhier.models.heads.branch import ClassifierBranch
+    torch.manual_seed(0)
+    head = build(branch=dict(depth=1, width=16))
+    assert not hasattr(head, 'conv_seg') and isinstance(head.branch, ClassifierBranch)
+    reference = ClassifierBranch(8, 21, depth=1, width=16, norm_cfg=dict(type='BN'))
+    assert [p.shape for p in head.branch.parameters()] == \
+        [p.shape for p in reference.parameters()]
+    head.eval()
+    logits = head([torch.randn(2, 8, 5, 7)])
+    assert logits.shape == (2, 21, 10, 14)  # hybrid upsampling: twice the features
+    expected = head.branch(head.convs(torch.randn(1, 8, 5, 7) * 0 + 1))
+    assert torch.equal(head([torch.ones(1, 8, 5, 7)]), expected)
+
+
+def test_branch_head_trains():
+    from mmhier.structures import sample_provenance
+    head = build(branch=dict(depth=1, width=16))
+    sample = SegDataSample()
+    sample.gt_sem_seg = PixelData(data=torch.full((1, 10, 14), 8))
+    sample.set_metainfo(sample_provenance(head.taxonomy))
+    losses = head.loss_by_feat(head([torch.randn(1, 8, 5, 7)]), [sample])
+    losses['loss_ce'].backward()
+    assert head.branch.classify.weight.grad.abs().sum() > 0
