@@ -31,8 +31,8 @@ import torch.nn.functional as F
 
 from mmhier.deploy.model import DeployableSegmentor
 from mmhier.deploy.runtime import ExportedModel
-from mmhier.models.decision import upsample
 from mmhier.models.heads import HierarchicalDecodeHead
+from mmhier.models.resize import upsample
 
 #: Share of identical node ids every size needs.
 MIN_IDENTICAL_SHARE = 0.9999

@@ -22,10 +22,9 @@ from __future__ import annotations
 from typing import Iterable, Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from mmhier.models.resize import _source_index, compute_dtype
+from mmhier.models.resize import upsample
 from mmhier.models.tables import DecisionTables
 
 #: Decision rules of the hierarchical head.
@@ -88,48 +87,13 @@ def exporting() -> bool:
                 or torch.onnx.is_in_onnx_export())
 
 
-def upsample(x: Tensor, size: Sequence, align_corners: bool = False) -> Tensor:
-    """Bilinear upsampling of the whole of ``x`` to ``size``, traceable.
-
-    The arithmetic of :class:`~mmhier.models.resize.BilinearRows` (the band
-    of all rows; equal to :func:`~mmhier.models.resize.resize` bit for bit in
-    PyTorch), written without Python conversions of sizes: ``size`` may hold
-    symbolic sizes (``image.shape[-2:]`` of a graph input with dynamic height
-    and width), so an exported graph resizes to whatever size it is given.
-    The rows pass is explicit gathers, products and a sum (each correctly
-    rounded in any runtime); the columns pass is ``F.interpolate`` (ONNX
-    ``Resize``), whose weights other runtimes round in their own way.
-
-    Args:
-        x: Input maps, any float dtype.
-        size: Output size ``(H, W)``: ints or symbolic sizes.
-        align_corners: As for ``F.interpolate``.
-
-    Returns:
-        The upsampled maps in the compute dtype
-        (:func:`~mmhier.models.resize.compute_dtype`).
-
-    Shape:
-        - x: ``(N, C, h, w)``
-        - output: ``(N, C, H, W)``
-    """
-    height, width = size
-    dtype = compute_dtype(x.dtype)
-    low, high, weight = _source_index(height, x.shape[2], align_corners, x.device, dtype)
-    source = x.to(dtype, memory_format=torch.channels_last).permute(0, 2, 3, 1)
-    top = source.index_select(1, low) * (1 - weight).view(-1, 1, 1)
-    bottom = source.index_select(1, high) * weight.view(-1, 1, 1)
-    rows = (top + bottom).permute(0, 3, 1, 2)                  # (N, C, H, w)
-    return F.interpolate(rows, size=(height, width), mode='bilinear',
-                         align_corners=align_corners)
-
-
 def decide_traceable(logits: Sequence[Tensor], size: Sequence, tables: DecisionTables,
                      rule: str = 'greedy', align_corners: bool = False) -> Tensor:
-    """Upsample every classifier's logits to ``size`` (:func:`upsample`) and
-    decide, with tensor operations only (no Python conversion of a size, no
-    branch on data): the exported form of the head's banded ``decide``, with
-    the same node ids in PyTorch.
+    """Upsample every classifier's logits to ``size``
+    (:func:`~mmhier.models.resize.upsample`) and decide, with tensor
+    operations only (no Python conversion of a size, no branch on data): the
+    exported form of the head's banded ``decide``, with the same node ids in
+    PyTorch.
 
     Args:
         logits: Per-classifier logits in ``taxonomy.classifiers`` order.

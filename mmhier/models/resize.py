@@ -20,10 +20,14 @@ same computation. bf16 and fp16 logits are upsampled in fp32 (as
 ``F.interpolate`` itself accumulates them), so low-precision logits are never
 rounded between the passes. Values equal ``F.interpolate(mode='bilinear')`` up
 to float rounding; logits are assumed finite.
+
+:func:`upsample` is the same arithmetic for the whole image, written so that
+a recorded graph (``torch.export``, ONNX) keeps the output size symbolic: the
+form the head's decision takes while it is exported.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -134,6 +138,41 @@ def resize(x: Tensor, size: tuple[int, int], align_corners: bool = False) -> Ten
         - output: ``(N, C, H, W)`` in the compute dtype, channels-last strides
     """
     return BilinearRows(x, size, align_corners)(0, int(size[0]))
+
+
+def upsample(x: Tensor, size: Sequence, align_corners: bool = False) -> Tensor:
+    """Bilinear upsampling of the whole of ``x`` to ``size``, traceable.
+
+    The arithmetic of :class:`BilinearRows` (the band of all rows; equal to
+    :func:`resize` bit for bit in PyTorch), written without Python
+    conversions of sizes: ``size`` may hold symbolic sizes
+    (``image.shape[-2:]`` of a graph input with dynamic height and width), so
+    an exported graph resizes to whatever size it is given. The rows pass is
+    explicit gathers, products and a sum (each correctly rounded in any
+    runtime); the columns pass is ``F.interpolate`` (ONNX ``Resize``), whose
+    weights other runtimes round in their own way.
+
+    Args:
+        x: Input maps, any float dtype.
+        size: Output size ``(H, W)``: ints or symbolic sizes.
+        align_corners: As for ``F.interpolate``.
+
+    Returns:
+        The upsampled maps in the compute dtype (:func:`compute_dtype`).
+
+    Shape:
+        - x: ``(N, C, h, w)``
+        - output: ``(N, C, H, W)``
+    """
+    height, width = size
+    dtype = compute_dtype(x.dtype)
+    low, high, weight = _source_index(height, x.shape[2], align_corners, x.device, dtype)
+    source = x.to(dtype, memory_format=torch.channels_last).permute(0, 2, 3, 1)
+    top = source.index_select(1, low) * (1 - weight).view(-1, 1, 1)
+    bottom = source.index_select(1, high) * weight.view(-1, 1, 1)
+    rows = (top + bottom).permute(0, 3, 1, 2)                  # (N, C, H, w)
+    return F.interpolate(rows, size=(height, width), mode='bilinear',
+                         align_corners=align_corners)
 
 
 def row_chunks(height: int, bytes_per_row: int, max_bytes: int) -> Iterator[tuple[int, int]]:

@@ -1,6 +1,6 @@
 """Greedy and path decisions, levels of detail, chunked deciding, the
 one tie rule (the first maximal logit) of ``classifier_choice``, and the
-traceable path (``upsample``, ``decide_traceable``) exports record."""
+traceable path (``decide_traceable``) exports record."""
 import math
 
 import numpy as np
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mmhier.models import (DecisionTables, classifier_choice, greedy_decision, output_nodes,
                            path_decision, path_log_probs, path_probabilities)
-from mmhier.models.decision import decide_traceable, exporting, upsample
+from mmhier.models.decision import decide_traceable, exporting
 from mmhier.models.resize import resize
 from mmhier.taxonomy import UnknownNodeError
 
@@ -214,23 +214,6 @@ def test_path_ties_take_the_first_output(toy):
 
 
 # ------------------------------------------------------------- traceable path
-UPSAMPLE_SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
-                             suppress_health_check=[HealthCheck.too_slow])
-
-
-@UPSAMPLE_SETTINGS
-@given(h=st.integers(1, 9), w=st.integers(1, 9), out_h=st.integers(1, 40),
-       out_w=st.integers(1, 40), align_corners=st.booleans(),
-       dtype=st.sampled_from([torch.float32, torch.float64, torch.bfloat16]),
-       seed=st.integers(0, 2 ** 31))
-def test_traceable_upsample_is_resize_bit_for_bit(h, w, out_h, out_w, align_corners, dtype,
-                                                 seed):
-    x = (torch.randn(2, 3, h, w, generator=torch.Generator().manual_seed(seed)) * 4).to(dtype)
-    up = upsample(x, (out_h, out_w), align_corners)
-    assert up.shape == (2, 3, out_h, out_w) and up.dtype == resize(x, (1, 1)).dtype
-    assert torch.equal(up, resize(x, (out_h, out_w), align_corners))
-
-
 @pytest.mark.parametrize('rule', ['greedy', 'path'])
 @pytest.mark.parametrize('level', [None, 1])
 def test_traceable_decision_is_the_banded_one(shipped, rule, level):

@@ -1,13 +1,15 @@
 """Bilinear upsampling by bands of rows: any split of the output rows gives,
 bit for bit, the rows of the whole image - in fp32, fp64, bf16 and fp16, up
-and down, odd and even sizes, with and without ``align_corners``."""
+and down, odd and even sizes, with and without ``align_corners`` - and so does
+the traceable whole-image ``upsample``."""
 import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mmhier.models.resize import BilinearRows, compute_dtype, resize, resize_rows, row_chunks
+from mmhier.models.resize import (BilinearRows, compute_dtype, resize, resize_rows, row_chunks,
+                                  upsample)
 
 PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, derandomize=True,
                              suppress_health_check=[HealthCheck.too_slow])
@@ -48,6 +50,15 @@ def test_any_band_split_equals_the_whole_image_bit_for_bit(case):
     assert torch.equal(resize_rows(x, size, start, stop, align_corners),
                        whole[:, :, start:stop])
     assert torch.equal(resize(x, size, align_corners), whole)
+
+
+@PROPERTY_SETTINGS
+@given(cases())
+def test_traceable_upsample_is_the_whole_image_bit_for_bit(case):
+    x, size, align_corners, _ = case
+    up = upsample(x, size, align_corners)
+    assert up.dtype == compute_dtype(x.dtype) and up.shape == (x.shape[0], x.shape[1], *size)
+    assert torch.equal(up, resize(x, size, align_corners))
 
 
 @PROPERTY_SETTINGS

@@ -13,12 +13,12 @@ from mmseg.utils import SampleList
 from torch import Tensor, nn
 
 from mmhier.models.decision import (DECISION_RULES, classifier_choice, decide_traceable,
-                                    exporting, greedy_step, path_probabilities, upsample)
+                                    exporting, greedy_step, path_probabilities)
 from mmhier.models.heads.branch import ClassifierBranch
 from mmhier.models.heads.taxonomy_state import TaxonomyStateMixin
 from mmhier.models.losses.hierarchical_loss import HierarchicalLoss
 from mmhier.models.output_nodes import output_nodes
-from mmhier.models.resize import BilinearRows, compute_dtype, row_chunks
+from mmhier.models.resize import BilinearRows, compute_dtype, row_chunks, upsample
 from mmhier.models.tables import DecisionTables
 from mmhier.structures import IGNORE_INDEX
 from mmhier.taxonomy import Taxonomy, load_taxonomy
