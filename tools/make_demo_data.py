@@ -91,6 +91,10 @@ def _print_summary(summary: dict, out_dir: str) -> None:
     print(f'\nwrote {os.path.join(out_dir, SUMMARY_FILE)} (seed {summary["seed"]})')
     for key, info in summary['sets'].items():
         for split, stats in info['splits'].items():
+            if 'images_of' in stats:
+                print(f'  {key:12s} {split:10s} {stats["images"]:4d} images  '
+                      f'(the {stats["images_of"]} images, labelled by {key})')
+                continue
             sizes = ', '.join(f'{s} ({n})' for s, n in stats['sizes_hxw'].items())
             print(f'  {key:12s} {split:10s} {stats["images"]:4d} images  HxW {sizes}')
             if 'boxes' in stats:

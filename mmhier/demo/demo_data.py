@@ -84,6 +84,10 @@ class DemoDataConfig:
         city_key: Taxonomy dataset key of the Cityscapes-like set.
         vistas_key: Key of the Vistas-like set.
         gtsdb_key: Key of the GTSDB-like set.
+        city_ext_key: Key of the Cityscapes-Extended-like evaluation set (the
+            Cityscapes-like validation images, labelled by that dataset of the
+            taxonomy: sign fronts by type); not written when the taxonomy has
+            no such dataset.
         sign_frequencies: Sign type -> share of the GTSDB-like boxes.
         signs_per_image: Shares of GTSDB-like images with 0, 1, 2, ... signs.
         previews: Side-by-side previews written per set (first training images).
@@ -93,13 +97,14 @@ class DemoDataConfig:
     num_city: int = 60
     num_vistas: int = 120
     num_gtsdb: int = 120
-    num_val: int = 20
+    num_val: int = 50
     city_size: Size = (128, 256)
-    gtsdb_size: Size = (200, 340)
+    gtsdb_size: Size = (400, 680)
     taxonomy: str = 'taxonomies/tiny_street.yaml'
     city_key: str = 'city_like'
     vistas_key: str = 'vistas_like'
     gtsdb_key: str = 'gtsdb_like'
+    city_ext_key: str = 'city_ext_like'
     sign_frequencies: dict[str, float] = field(default_factory=lambda: {
         'speed limit': 0.45, 'give way': 0.25, 'stop': 0.15, 'keep right': 0.10,
         'keep left': 0.05})
@@ -225,6 +230,10 @@ def _pixel_set(out_dir: str, config: DemoDataConfig, taxonomy: Taxonomy, kind: s
     style = CITY_STYLE if kind == 'city' else VISTAS_STYLE
     splits = {'train': config.num_city if kind == 'city' else config.num_vistas,
               'val': config.num_val}
+    extended = kind == 'city' and config.city_ext_key in taxonomy.dataset_keys
+    if extended:  # the same validation images, labelled by the extended set
+        ext_table = part_label_table(taxonomy, config.city_ext_key)
+        ext_writer = CityscapesWriter(osp.join(out_dir, config.city_ext_key), 'val')
     summary: dict[str, Any] = {}
     for split, count in splits.items():
         folder = split if kind == 'city' else {'train': 'training', 'val': 'validation'}[split]
@@ -242,6 +251,9 @@ def _pixel_set(out_dir: str, config: DemoDataConfig, taxonomy: Taxonomy, kind: s
                 cities = CITIES[split]
                 writer.write(cities[index % len(cities)], index // len(cities), 19,
                              rendering.image, ids)
+                if extended and split == 'val':
+                    ext_writer.write(cities[index % len(cities)], index // len(cities), 19,
+                                     rendering.image, ext_table[rendering.parts])
             else:
                 writer.write(f'{split}_{index:05d}', rendering.image, ids)
             pixels += np.bincount(ids.ravel(), minlength=len(names))[:len(names)]
@@ -360,6 +372,12 @@ def make_demo_data(out_dir: Union[str, os.PathLike],
             dataset_key=config.gtsdb_key, splits=['train', 'test']),
             'splits': _gtsdb_set(out_dir, config, taxonomy, progress)},
     }
+    if config.city_ext_key in taxonomy.dataset_keys:
+        sets[config.city_ext_key] = {'format': 'cityscapes', 'dataset': dict(
+            type='CityscapesTaxonomyDataset', data_root=config.city_ext_key,
+            dataset_key=config.city_ext_key, splits=['val']),
+            'splits': {'val': {'images': config.num_val,
+                               'images_of': f'{config.city_key} val'}}}
     summary = {'generator': 'mmhier.demo', 'seed': config.seed,
                'taxonomy': config.taxonomy, 'config': asdict(config), 'sets': sets}
     with open(osp.join(out_dir, SUMMARY_FILE), 'w', encoding='utf-8') as f:

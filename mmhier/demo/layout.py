@@ -5,8 +5,10 @@
 ranges). The three shipped styles imitate the three real datasets:
 :data:`CITY_STYLE` (a car-mounted camera, an unlabeled image border),
 :data:`VISTAS_STYLE` (more varied viewpoints, more riders) and
-:data:`GTSDB_STYLE` (narrower field of view, a few large sign fronts drawn
-unoccluded, and no random sign posts: the signs are requested explicitly).
+:data:`GTSDB_STYLE` (narrower field of view, a few sign fronts drawn
+unoccluded, and no random sign posts: the signs are requested explicitly;
+8-64 px wide in the default 400x680 images, real GTSDB's 16-128 px in
+1360x800 at half scale).
 
 ``require`` asks for things that must appear, by part name: ``'bicyclist'``,
 ``'motorcyclist'``, ``'traffic sign back'`` or a sign type (a sign front).
@@ -113,8 +115,8 @@ VISTAS_STYLE = SceneStyle(
 GTSDB_STYLE = SceneStyle(
     focal=(1.0, 1.3), horizon=(0.4, 0.5), centre=(0.4, 0.6), elevation=(1.3, 1.6),
     lanes=(2, 3), cars=(0, 4), parked=(0, 2), persons=(0, 3), riders=(0, 1), trees=(1, 5),
-    lamps=(0, 2), signposts=(0, 0), front_probability=1.0, sign_depth=(3.0, 12.0),
-    sign_size=(0.7, 0.95), min_sign_px=20, max_sign_px=72, building_probability=0.7,
+    lamps=(0, 2), signposts=(0, 0), front_probability=1.0, sign_depth=(8.0, 40.0),
+    sign_size=(0.7, 0.95), min_sign_px=8, max_sign_px=64, building_probability=0.7,
     brightness=(0.7, 1.15), noise=(2.0, 6.0), signs_on_top=True)
 
 

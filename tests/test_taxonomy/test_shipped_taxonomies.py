@@ -71,3 +71,16 @@ def test_cityscapes_extended_two_levels(shipped):
                                                                  ('traffic sign', 43)]
     assert tax.trained_classifiers('cityscapes') == ('root',)
     assert tax.trained_classifiers('gtsdb') == ('traffic sign',)
+
+
+def test_demo_extended_taxonomy_reads_the_demo_files_alike(shipped):
+    """The demo writes its files through tiny_street.yaml; the Table IV models
+    read city_like, gtsdb_like and city_ext_like through tiny_city_extended.yaml:
+    every id must name the same class, mapped to a node of the same name, with
+    the same attributes (box shapes, flips)."""
+    street, extended = shipped('tiny_street'), shipped('tiny_city_extended')
+    for key in extended.dataset_keys:
+        a, b = street.dataset(key), extended.dataset(key)
+        assert (a.num_ids, a.annotation) == (b.num_ids, b.annotation), key
+        assert [(c.id, c.name, c.node, c.ignored, c.attributes) for c in a.classes] == \
+            [(c.id, c.name, c.node, c.ignored, c.attributes) for c in b.classes], key
