@@ -45,10 +45,9 @@ from mmengine.config import Config  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from mmhier.tool_support import (add_cfg_options_argument,  # noqa: E402
-                                 add_debug_argument, check_checkpoint, error_line,
-                                 load_config, register_mmhier, run_tool, save_node_map,
-                                 state_dict_of)
-from mmhier.tool_support.checkpoints import check_fits_model, strip_module  # noqa: E402
+                                 add_debug_argument, build_model, error_line, load_config,
+                                 read_model_checkpoint, register_mmhier, run_tool,
+                                 save_node_map)
 
 #: Pipeline steps that read or make labels; inference has none.
 ANNOTATION_TRANSFORMS = ('LoadAnnotations', 'LoadTaxonomyAnnotations',
@@ -90,7 +89,7 @@ def check_inputs(args: argparse.Namespace) -> list[str]:
     Raises:
         FileNotFoundError: The config or an image does not exist (a missing
             checkpoint: :class:`CheckpointNotFoundError`, from
-            :func:`build_model`).
+            :func:`~mmhier.tool_support.read_model_checkpoint`).
         InferenceError: ``--alpha`` outside ``[0, 1]``, ``--level`` below 1,
             ``--legend-width`` below :data:`MIN_LEGEND_WIDTH`, or two images
             share a file stem (their outputs would collide).
@@ -176,43 +175,13 @@ def check_level(level: Optional[int], taxonomy) -> None:
                              f'1..{taxonomy.num_levels}')
 
 
-def build_model(cfg: Config, checkpoint: str, device: str,
-                weights: Optional[dict] = None):
-    """The segmentor of ``cfg`` with the weights of ``checkpoint``, in eval
-    mode on ``device`` (what ``mmseg.apis.init_model`` does; class names and
-    colours come from the taxonomy, so the checkpoint's ``dataset_meta`` is
-    not needed). ``weights``: the checkpoint as :func:`check_checkpoint`
-    read it (read here if not given).
-
-    Raises:
-        InferenceError: The model is no ``TaxonomyEncoderDecoder``.
-        CheckpointNotFoundError: The checkpoint does not exist.
-        CheckpointError: It cannot be read or its weights do not fit.
-        TaxonomyMismatchError: The checkpoint was trained with another
-            taxonomy.
-    """
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import load_state_dict
-    from mmseg.registry import MODELS
-
+def check_taxonomy_model(model: object) -> None:
+    """Raise :class:`InferenceError` unless ``model`` predicts taxonomy node
+    ids (a ``TaxonomyEncoderDecoder``)."""
     from mmhier.models import TaxonomyEncoderDecoder
-    init_default_scope(cfg.default_scope)
-    cfg.model.train_cfg = None
-    model = MODELS.build(cfg.model)
     if not isinstance(model, TaxonomyEncoderDecoder):
         raise InferenceError(f'model type {type(model).__name__} does not predict '
                              'taxonomy node ids; use TaxonomyEncoderDecoder')
-    if weights is None:
-        weights = check_checkpoint(checkpoint, purpose='CHECKPOINT argument')
-    if weights is None:  # a URL: MMEngine downloads it
-        from mmengine.runner import load_checkpoint
-        load_checkpoint(model, checkpoint, map_location='cpu')
-    else:
-        check_fits_model(checkpoint, weights, model)
-        state = {strip_module(k): v for k, v in state_dict_of(weights).items()}
-        load_state_dict(model, state)
-    model.cfg = cfg  # inference_model reads cfg.test_pipeline
-    return model.to(device).eval()
 
 
 def run(args: argparse.Namespace) -> tuple[list[str], list[str]]:
@@ -227,7 +196,6 @@ def run(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     register_mmhier()
     from mmseg.apis import inference_model
 
-    from mmhier.apis import register_checkpoint_taxonomies
     from mmhier.datasets import read_image
     from mmhier.datasets.errors import DatasetError
     from mmhier.taxonomy import load_taxonomy
@@ -237,13 +205,12 @@ def run(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     cfg = inference_config(args)
     # Read the checkpoint before building: where the config's taxonomy file is
     # missing, the copy embedded in the checkpoint is used.
-    weights = check_checkpoint(args.checkpoint, purpose='CHECKPOINT argument')
-    if weights is not None:
-        register_checkpoint_taxonomies(weights, origin=args.checkpoint)
+    weights = read_model_checkpoint(args.checkpoint)
     taxonomy_file = cfg.model.decode_head.get('taxonomy')
     if args.level is not None and taxonomy_file is not None:
         check_level(args.level, load_taxonomy(taxonomy_file))
-    model = build_model(cfg, args.checkpoint, args.device, weights)
+    model = build_model(cfg, args.checkpoint, weights, args.device,
+                        check_model=check_taxonomy_model)
     taxonomy = model.decode_head.taxonomy
     palette = hierarchical_palette(taxonomy)
     os.makedirs(args.out, exist_ok=True)

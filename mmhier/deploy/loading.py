@@ -2,11 +2,12 @@
 chosen on the command line.
 
 The steps of ``tools/infer.py``: the config through
-:func:`~mmhier.tool_support.load_config`, the checkpoint checked
-(:func:`~mmhier.tool_support.check_checkpoint`) and its embedded taxonomy
-registered before the model is built (a config whose taxonomy file is missing
-still builds), the weights checked to fit and loaded (a checkpoint of another
-taxonomy raises :class:`~mmhier.taxonomy.TaxonomyMismatchError`).
+:func:`~mmhier.tool_support.load_config`, the model through
+:mod:`mmhier.tool_support.model` (the checkpoint checked and its embedded
+taxonomy registered before the model is built, so a config whose taxonomy
+file is missing still builds; the weights checked to fit and loaded; a
+checkpoint of another taxonomy raises
+:class:`~mmhier.taxonomy.TaxonomyMismatchError`).
 """
 from __future__ import annotations
 
@@ -99,7 +100,10 @@ def check_level_of_detail(cfg: Any) -> None:
 
 def load_deploy_model(cfg: Any, checkpoint: Optional[str]) -> nn.Module:
     """Build the model of ``cfg`` with the weights of ``checkpoint`` on the
-    CPU in eval mode (SyncBN reverted to BN).
+    CPU in eval mode (SyncBN reverted to BN), as ``tools/infer.py`` does
+    (:func:`~mmhier.tool_support.read_model_checkpoint`,
+    :func:`~mmhier.tool_support.build_model`), the level of detail checked
+    before the model is built.
 
     Args:
         cfg: A config from :func:`deploy_config`.
@@ -114,26 +118,12 @@ def load_deploy_model(cfg: Any, checkpoint: Optional[str]) -> nn.Module:
         CheckpointError: It cannot be read or its weights do not fit.
         TaxonomyMismatchError: It was trained with another taxonomy.
         UnsupportedModelError: The built model has no mmhier head.
+        ExportError: The level of detail is not one of the taxonomy.
     """
     from mmengine.model import revert_sync_batchnorm
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint, load_state_dict
-    from mmseg.registry import MODELS
 
-    from mmhier.apis import register_checkpoint_taxonomies
-    from mmhier.tool_support import check_checkpoint, check_fits_model, state_dict_of
-    from mmhier.tool_support.checkpoints import strip_module
-    weights = check_checkpoint(checkpoint, purpose='CHECKPOINT argument')
-    if weights is not None:
-        register_checkpoint_taxonomies(weights, origin=checkpoint)
+    from mmhier.tool_support import build_model, read_model_checkpoint
+    weights = read_model_checkpoint(checkpoint)
     check_level_of_detail(cfg)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    model = MODELS.build(cfg.model)
-    mmhier_head(model)
-    if weights is not None:
-        check_fits_model(checkpoint, weights, model)
-        load_state_dict(model, {strip_module(k): v for k, v in state_dict_of(weights).items()})
-    elif checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu')
-    model.cfg = cfg
+    model = build_model(cfg, checkpoint, weights, check_model=mmhier_head)
     return revert_sync_batchnorm(model).cpu().eval()

@@ -5,8 +5,8 @@ mistakes in one ``error:`` line (:func:`run_tool`).
 Modules: :mod:`.errors` (the tools' error types), :mod:`.config` (loading),
 :mod:`.config_files` (config source: ``_base_`` chain, lines of keys),
 :mod:`.explain` (which exceptions are config mistakes), :mod:`.signatures`
-(keys a class accepts), :mod:`.checkpoints`, :mod:`.cli` (``run_tool``,
-``--debug``).
+(keys a class accepts), :mod:`.checkpoints`, :mod:`.model` (a config's model
+with a checkpoint's weights), :mod:`.cli` (``run_tool``, ``--debug``).
 """
 from mmhier.structures.node_maps import MAX_PNG_ID, NodeMapRangeError, save_node_map
 from mmhier.tool_support.checkpoints import (check_checkpoint, check_fits_model,
@@ -19,6 +19,7 @@ from mmhier.tool_support.config import (CfgOptions, CfgOptionsAction,
 from mmhier.tool_support.errors import (CheckpointError, CheckpointNotFoundError,
                                         ConfigError, ConfigOptionError, ToolError)
 from mmhier.tool_support.explain import explain_config_error
+from mmhier.tool_support.model import build_model, read_model_checkpoint
 
 
 def register_mmhier() -> None:
@@ -33,8 +34,9 @@ def register_mmhier() -> None:
 __all__ = [
     'CfgOptions', 'CfgOptionsAction', 'CheckpointError', 'CheckpointNotFoundError',
     'ConfigError', 'ConfigOptionError', 'DEBUG_ENV', 'MAX_PNG_ID', 'NodeMapRangeError',
-    'ToolError', 'add_cfg_options_argument', 'add_debug_argument', 'build_runner',
+    'ToolError', 'add_cfg_options_argument', 'add_debug_argument', 'build_model', 'build_runner',
     'check_checkpoint', 'check_fits_model', 'debug_enabled', 'error_line',
     'explain_config_error', 'load_config', 'load_tool_config', 'read_checkpoint',
-    'register_mmhier', 'run_tool', 'save_node_map', 'state_dict_of', 'user_errors'
+    'read_model_checkpoint', 'register_mmhier', 'run_tool', 'save_node_map', 'state_dict_of',
+    'user_errors'
 ]

@@ -1,7 +1,7 @@
 """mmhier.tool_support's parts on their own: accepted keys of a class, the
 config source (bases, lines), attributing exceptions to the config (also
-through MMCV-style wrapped messages), ``--cfg-options`` parsing and
-checkpoint checks."""
+through MMCV-style wrapped messages), ``--cfg-options`` parsing,
+checkpoint checks and a tool's model with a checkpoint's weights."""
 import argparse
 
 import pytest
@@ -9,8 +9,9 @@ import torch
 from torch import nn
 
 from mmhier.tool_support import (CheckpointError, ConfigError, ConfigOptionError,
-                                  add_cfg_options_argument, check_fits_model,
-                                  explain_config_error, load_config, read_checkpoint)
+                                  add_cfg_options_argument, build_model, check_fits_model,
+                                  explain_config_error, load_config, read_checkpoint,
+                                  read_model_checkpoint)
 from mmhier.tool_support.config_files import (Location, find_assignment, find_key,
                                               find_type, source_problems)
 from mmhier.tool_support.signatures import accepted_arguments
@@ -157,3 +158,48 @@ def test_read_checkpoint_formats_and_contents(tmp_path):
         read_checkpoint(str(nested))
     with pytest.raises(CheckpointError, match=r"no shape fits, e.g. '0.weight': \(3,\)"):
         check_fits_model('x.pth', {'0.weight': torch.zeros(3)}, model)
+
+
+class ToolSupportToy(nn.Module):
+    """A segmentor stand-in for :func:`build_model` (registered below)."""
+
+    def __init__(self, channels, train_cfg=None):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, 2, 1)
+        self.norm = nn.BatchNorm2d(2)
+        self.train_cfg = train_cfg
+
+
+def test_build_model_checks_the_model_then_loads_checked_weights(tmp_path):
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+    MODELS.register_module(module=ToolSupportToy, force=True)
+    cfg = Config(dict(default_scope='mmseg',
+                      model=dict(type='ToolSupportToy', channels=3, train_cfg=dict(x=1))))
+    torch.manual_seed(0)
+    initial = build_model(cfg, None)   # no checkpoint: the initial weights
+    assert isinstance(initial, ToolSupportToy) and not initial.training
+    assert initial.train_cfg is None and initial.cfg is cfg
+    # saved from a DDP-wrapped model, weights of its own
+    weights = {f'module.{k}': v + 1 for k, v in initial.state_dict().items()}
+    path = tmp_path / 'ddp.pth'
+    torch.save({'meta': {}, 'state_dict': weights}, path)
+    read = read_model_checkpoint(str(path))
+    assert read['state_dict'].keys() == weights.keys()
+    seen = []
+    model = build_model(cfg, str(path), read, check_model=lambda m: seen.append(
+        m.conv.weight.detach().clone()))
+    torch.testing.assert_close(model.conv.weight, initial.conv.weight + 1, rtol=0, atol=0)
+    torch.testing.assert_close(model.norm.running_var, torch.full((2,), 2.0))
+    assert len(seen) == 1 and not torch.equal(seen[0], model.conv.weight)   # checked first
+    other = tmp_path / 'other.pth'
+    torch.save({'state_dict': {'conv.weight': torch.zeros(5, 3, 1, 1)}}, other)
+    with pytest.raises(CheckpointError, match='other.pth'):
+        build_model(cfg, str(other))      # read here: weights that do not fit
+
+    def refuse(model):
+        raise ValueError(f'{type(model).__name__} is not the model this tool needs')
+    with pytest.raises(ValueError, match='ToolSupportToy is not the model'):
+        build_model(cfg, str(other), check_model=refuse)   # before the weights
+    with pytest.raises(CheckpointError, match='does not exist'):
+        read_model_checkpoint(str(tmp_path / 'missing.pth'))
