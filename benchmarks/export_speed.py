@@ -5,8 +5,8 @@ Models (random weights, ``pretrained=None``; batch-norm statistics of a few
 synthetic images, so that decisions vary over an image as a trained model's
 do):
 
-- ``demo``: ``configs/demo/hier_tiny_street.py`` (MobileNetV2-D8 at half
-  width, the demo's taxonomy);
+- ``demo``: ``configs/demo/hier_tiny_street.py`` (the demo's model and
+  taxonomy);
 - ``r50``: ``configs/hier/resnet50_d8_cs_vistas_gtsdb.py`` (the paper's
   ResNet-50-D8 with the 108-class hierarchical head).
 
@@ -40,9 +40,9 @@ import numpy as np
 import torch
 from timing import best_time
 
-from mmhier.deploy import (DeployableSegmentor, ExportedModel, deploy_config, deploy_metadata,
-                           export_program, load_deploy_model, report_lines, save_onnx,
-                           verification_sizes, verify)
+from mmhier.deploy import (DeployableSegmentor, ExportedModel, calibrate_batch_norm,
+                           deploy_config, deploy_metadata, export_program, load_deploy_model,
+                           report_lines, save_onnx, verification_sizes, verify)
 from mmhier.deploy.verify import sample_images
 
 CONFIGS = {'demo': 'configs/demo/hier_tiny_street.py',
@@ -51,20 +51,11 @@ CONFIGS = {'demo': 'configs/demo/hier_tiny_street.py',
 
 def random_model(config: str, size: tuple[int, int]) -> torch.nn.Module:
     """The config's model with random weights and batch-norm statistics of
-    four synthetic images at ``size``."""
+    four synthetic images at ``size`` (two, and the same flipped)."""
     torch.manual_seed(0)
     model = load_deploy_model(deploy_config(config), None)
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    images = torch.from_numpy(sample_images(size, 2, seed=100))
-    with torch.no_grad():
-        for norm in norms:
-            norm.reset_running_stats()
-            norm.momentum = None
-        model.train()
-        for pair in (images, images.flip(-1)):
-            inputs = model.data_preprocessor(dict(inputs=list(pair)), False)['inputs']
-            model.decode_head.forward(model.extract_feat(inputs))
-    return model.eval()
+    images = sample_images(size, 2, seed=100)
+    return calibrate_batch_norm(model, [images, images[..., ::-1].copy()])
 
 
 def measure(name: str, size: tuple[int, int], image: np.ndarray, args, tmp: str) -> dict:

@@ -7,13 +7,15 @@ head, upsampling, decision), :mod:`.loading` (config + checkpoint),
 and ``.pt2`` files), :mod:`.dynamic_ops` (adaptive pooling ONNX keeps
 dynamic), :mod:`.metadata` (node names, palette and taxonomy for
 the runtime), :mod:`.runtime` (running an export), :mod:`.verify` (parity
-with PyTorch eager). ``tools/export.py`` is the command line; see
+with PyTorch eager), :mod:`.calibration` (batch-norm statistics for models
+with random weights). ``tools/export.py`` is the command line; see
 ``docs/deploy.md``.
 
 This package sits at the tools layer: it imports models and taxonomy; they
 never import it. ONNX needs the ``deploy`` extra (onnx, onnxscript,
 onnxruntime), imported only when used.
 """
+from mmhier.deploy.calibration import calibrate_batch_norm
 from mmhier.deploy.errors import (ExportError, MissingDependencyError, ParityError,
                                   UnsupportedModelError, UnsupportedOpsetError)
 from mmhier.deploy.exporting import (DEFAULT_OPSET, FORMATS, SUPPORTED_OPSETS,
@@ -29,7 +31,7 @@ __all__ = [
     'DEFAULT_OPSET', 'DeployableSegmentor', 'ExportError', 'ExportedModel', 'FORMATS',
     'INPUT_NAME', 'MMHIER_HEADS', 'MissingDependencyError', 'OUTPUT_CHOICES', 'ParityError',
     'Preprocessing', 'SUPPORTED_OPSETS', 'UnsupportedModelError', 'UnsupportedOpsetError',
-    'deploy_config', 'deploy_metadata', 'export_program', 'from_props', 'load_deploy_model',
-    'mmhier_head', 'report_lines', 'save_exported_program', 'save_onnx', 'sidecar_path',
-    'to_props', 'verification_sizes', 'verify'
+    'calibrate_batch_norm', 'deploy_config', 'deploy_metadata', 'export_program', 'from_props',
+    'load_deploy_model', 'mmhier_head', 'report_lines', 'save_exported_program', 'save_onnx',
+    'sidecar_path', 'to_props', 'verification_sizes', 'verify'
 ]

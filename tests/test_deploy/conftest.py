@@ -59,21 +59,15 @@ def save_checkpoint(config: Path, path: Path, seed: int = 0) -> Path:
     """A checkpoint of freshly initialised weights, with unit-scale
     classifiers and batch-norm statistics of a few images, so that every
     classifier's decision varies over an image."""
+    from mmhier.deploy import calibrate_batch_norm
     from mmhier.deploy.verify import sample_images
     torch.manual_seed(seed)
     model = build_from(config)
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     with torch.no_grad():
         for name, param in model.named_parameters():
             if 'classify' in name or 'conv_seg' in name:
                 param.normal_(0.0, 1.0)
-        for norm in norms:
-            norm.reset_running_stats()
-            norm.momentum = None   # cumulative average over the calibration images
-        images = torch.from_numpy(sample_images(SIZE, 4, seed=seed + 100))
-        inputs = model.data_preprocessor(dict(inputs=list(images)), False)['inputs']
-        model.train()
-        model.decode_head.forward(model.extract_feat(inputs))
+    calibrate_batch_norm(model, [sample_images(SIZE, 4, seed=seed + 100)])
     torch.save({'meta': {}, 'state_dict': model.state_dict()}, path)
     return path
 
