@@ -1,6 +1,13 @@
 """Tiny configs and checkpoints for the deployment tests: a ResNet-18-like
 backbone at 1/8 width (output stride 8) with an mmhier head on
-taxonomies/tiny_street.yaml, built through the registry from config files."""
+taxonomies/tiny_street.yaml, built through the registry from config files;
+and the exports the tests share (each made once per session)."""
+import contextlib
+import importlib.util
+import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,8 +18,11 @@ from mmengine.registry import init_default_scope
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / 'taxonomies' / 'tiny_street.yaml'
 OTHER = REPO / 'taxonomies' / 'cs_vistas_gtsdb.yaml'
+TOOL = REPO / 'tools' / 'export.py'
 #: Export (example) size of the tests: (H, W).
 SIZE = (40, 56)
+#: Size of the static level-1 export of ``tools/export.py --shape``.
+LEVEL1_SIZE = (48, 64)
 
 CONFIG = '''\
 custom_imports = dict(imports=['mmhier.models'], allow_failed_imports=False)
@@ -72,15 +82,37 @@ def save_checkpoint(config: Path, path: Path, seed: int = 0) -> Path:
     return path
 
 
+def load_export_tool():
+    """``tools/export.py`` as a module (for in-process runs)."""
+    spec = importlib.util.spec_from_file_location('mmhier_tool_export', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='package', autouse=True)
+def one_thread():
+    """PyTorch on one thread while these tests run: the tiny models gain
+    nothing from more, and on cores shared with other jobs the threads'
+    spin-waiting made a 20 ms forward pass take seconds."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope='session')
 def tiny(tmp_path_factory):
     """``{name: (config, checkpoint)}`` for hier, path, flat and fcn, and
-    ``'other'``: a hierarchical checkpoint of another taxonomy."""
+    ``'other'``: a hierarchical checkpoint of another taxonomy. The path-rule
+    model has the hierarchical model's weights (the rule is not a weight)."""
     root = tmp_path_factory.mktemp('deploy')
     files = {}
     for name in HEADS:
         config = write_config(root / f'{name}.py', name)
-        files[name] = (config, save_checkpoint(config, root / f'{name}.pth'))
+        checkpoint = (files['hier'][1] if name == 'path'
+                      else save_checkpoint(config, root / f'{name}.pth'))
+        files[name] = (config, checkpoint)
     other = write_config(root / 'other.py', 'hier', OTHER)
     files['other'] = (other, save_checkpoint(other, root / 'other.pth'))
     return files
@@ -95,14 +127,70 @@ def hier_wrapper(tiny):
     return DeployableSegmentor(model, ('nodes', 'scores'))
 
 
+# Every export below is made once per session and shared by the tests that
+# read it (an export takes seconds, the checks on it milliseconds).
+
 @pytest.fixture(scope='session')
-def hier_onnx(hier_wrapper, tmp_path_factory):
-    """The hierarchical tiny model exported to ONNX, dynamic, both outputs:
-    ``(path, program)``."""
-    from mmhier.deploy import deploy_metadata, export_program, save_onnx
-    program = export_program(hier_wrapper, SIZE, dynamic=True)
+def hier_program(hier_wrapper):
+    """The hierarchical tiny model recorded by ``torch.export``, dynamic
+    batch/height/width, both outputs."""
+    from mmhier.deploy import export_program
+    return export_program(hier_wrapper, SIZE, dynamic=True)
+
+
+@pytest.fixture(scope='session')
+def hier_onnx(hier_wrapper, hier_program, tmp_path_factory) -> Path:
+    """:func:`hier_program` as an ONNX file (opset 18)."""
+    from mmhier.deploy import deploy_metadata, save_onnx
     path = tmp_path_factory.mktemp('onnx') / 'hier.onnx'
     metadata = deploy_metadata(hier_wrapper, export_size=SIZE, dynamic=True,
                                source={'config': 'hier.py'})
-    save_onnx(program, str(path), hier_wrapper.outputs, 18, metadata)
-    return path, program
+    save_onnx(hier_program, str(path), hier_wrapper.outputs, 18, metadata)
+    return path
+
+
+@pytest.fixture(scope='session')
+def flat_onnx_by_script(tiny, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The flat tiny model exported by ``tools/export.py`` run as a script
+    (without the repository on ``PYTHONPATH``, from another directory): ONNX
+    at the default opset, dynamic, both outputs, verified.
+
+    Returns:
+        The ONNX file and the finished process.
+    """
+    config, checkpoint = tiny['flat']
+    cwd = tmp_path_factory.mktemp('script')
+    out = cwd / 'flat.onnx'
+    proc = subprocess.run(
+        [sys.executable, str(TOOL), str(config), str(checkpoint), '--out', str(out),
+         '--dynamic', '--output', 'both', '--verify'],
+        capture_output=True, text=True, cwd=cwd, timeout=600,
+        env={**os.environ, 'PYTHONPATH': '', 'OMP_NUM_THREADS': '1'})
+    return out, proc
+
+
+@pytest.fixture(scope='session')
+def level1_by_tool(tiny, tmp_path_factory) -> tuple[Path, int, str]:
+    """The hierarchical tiny model cut at level 1, exported by
+    ``tools/export.py``'s ``main`` as a static exported program at 48x64.
+
+    Returns:
+        The ``.pt2`` file, the exit status and what the tool printed.
+    """
+    config, checkpoint = tiny['hier']
+    out = tmp_path_factory.mktemp('level1') / 'level1.pt2'
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = load_export_tool().main([str(config), str(checkpoint), '--out', str(out),
+                                          '--format', 'exported-program', '--level', '1',
+                                          '--shape', *map(str, LEVEL1_SIZE)])
+    return out, status, printed.getvalue()
+
+
+@pytest.fixture(scope='session')
+def level1_exported(level1_by_tool):
+    """:func:`level1_by_tool`'s program, loaded (an ``ExportedModel``)."""
+    from mmhier.deploy import ExportedModel
+    path, status, printed = level1_by_tool
+    assert status == 0, printed
+    return ExportedModel(str(path))

@@ -1,45 +1,25 @@
-"""tools/export.py: the command line end to end (ONNX with --verify), the
-exported-program format with a level of detail, and one ``error:`` line with
-exit status 1 for each bad input."""
-import importlib.util
+"""tools/export.py: the command line end to end (ONNX with --verify, run as a
+script), the exported-program format with a level of detail, and one
+``error:`` line with exit status 1 for each bad input. The two exports are
+the session's (``conftest.py``), shared with the API tests."""
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import onnx
 import pytest
 
-from mmhier.deploy import ExportedModel
 from mmhier.taxonomy import load_taxonomy
-from tests.test_deploy.conftest import REPO, TINY
+from tests.test_deploy.conftest import LEVEL1_SIZE, TINY, load_export_tool
 
-TOOL = REPO / 'tools' / 'export.py'
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('mmhier_tool_export', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-export = load_tool()
+export = load_export_tool()
 
 
 def error_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.startswith('error:')]
 
 
-def test_onnx_with_verify_as_a_script(tiny, tmp_path):
-    config, checkpoint = tiny['hier']
-    out = tmp_path / 'model.onnx'
-    proc = subprocess.run(
-        [sys.executable, str(TOOL), str(config), str(checkpoint), '--out', str(out),
-         '--dynamic', '--output', 'both', '--verify'],
-        capture_output=True, text=True, cwd=tmp_path, timeout=600,
-        env={**os.environ, 'PYTHONPATH': ''})
+def test_onnx_with_verify_as_a_script(flat_onnx_by_script):
+    out, proc = flat_onnx_by_script
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     lines = proc.stdout.splitlines()
     wrote = next(line for line in lines if line.startswith('wrote '))
@@ -52,24 +32,24 @@ def test_onnx_with_verify_as_a_script(tiny, tmp_path):
     assert all('(100.0000 %)' in line for line in sizes)
     assert lines[-1].startswith('verify: passed')
     model = onnx.load(str(out))
-    assert {p.key for p in model.metadata_props} >= {'mmhier.node_names', 'mmhier.palette'}
+    props = {p.key: p.value for p in model.metadata_props}
+    assert {'mmhier.node_names', 'mmhier.palette'} <= props.keys()
+    assert json.loads(props['mmhier.decision']) == 'flat'
 
 
-def test_exported_program_at_level_1(tiny, tmp_path, capsys):
-    config, checkpoint = tiny['hier']
-    out = tmp_path / 'level1.pt2'
-    assert export.main([str(config), str(checkpoint), '--out', str(out), '--format',
-                        'exported-program', '--level', '1', '--shape', '48', '64']) == 0
-    assert f'metadata also in {out}.json' in capsys.readouterr().out
-    sidecar = json.loads((tmp_path / 'level1.pt2.json').read_text())
+def test_exported_program_at_level_1(level1_by_tool, level1_exported):
+    out, status, printed = level1_by_tool
+    assert status == 0
+    assert f'metadata also in {out}.json' in printed
+    sidecar = json.loads(out.with_name(out.name + '.json').read_text())
     taxonomy = load_taxonomy(TINY)
     assert sidecar['level_of_detail']['output_level'] == 1
     assert all(taxonomy.node_level[n] == 1 for n in sidecar['output_nodes'])
-    assert sidecar['export_size'] == [48, 64] and sidecar['dynamic']['height'] is False
-    exported = ExportedModel(str(out))
-    assert exported.metadata == sidecar
-    nodes = exported(np.zeros((1, 3, 48, 64), np.float32) + 100)['nodes']
-    assert nodes.shape == (1, 48, 64) and set(nodes.ravel()) <= set(sidecar['output_nodes'])
+    assert sidecar['export_size'] == list(LEVEL1_SIZE) and sidecar['dynamic']['height'] is False
+    assert level1_exported.metadata == sidecar
+    nodes = level1_exported(np.zeros((1, 3, *LEVEL1_SIZE), np.float32) + 100)['nodes']
+    assert nodes.shape == (1, *LEVEL1_SIZE)
+    assert set(nodes.ravel()) <= set(sidecar['output_nodes'])
 
 
 @pytest.mark.parametrize('case, expected', [

@@ -11,11 +11,10 @@ from tests.test_deploy.conftest import SIZE
 
 
 def test_onnx_metadata_names_and_colours_the_nodes(hier_wrapper, hier_onnx):
-    path, _ = hier_onnx
-    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    props = {p.key: p.value for p in onnx.load(str(hier_onnx)).metadata_props}
     assert all(key.startswith('mmhier.') for key in props)
     meta = from_props(props)
-    assert ExportedModel(str(path)).metadata == meta   # as onnxruntime reads it
+    assert ExportedModel(str(hier_onnx)).metadata == meta   # as onnxruntime reads it
     taxonomy = hier_wrapper.head.taxonomy
     assert meta['node_names'] == list(taxonomy.nodes)
     assert meta['node_ids'] == list(range(taxonomy.num_nodes))

@@ -20,8 +20,7 @@ def test_sizes_include_an_odd_and_a_larger_one():
 
 
 def test_onnx_export_passes_verification(hier_wrapper, hier_onnx):
-    path, _ = hier_onnx
-    exported = ExportedModel(str(path))
+    exported = ExportedModel(str(hier_onnx))
     results = verify(hier_wrapper, exported, verification_sizes(SIZE, True), batch=2)
     assert [r.batch for r in results] == [2, 1, 1]
     assert results[0].pixels == 2 * SIZE[0] * SIZE[1]
