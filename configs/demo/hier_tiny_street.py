@@ -1,6 +1,7 @@
-# The demo's hierarchical model: a small MobileNetV2 (output stride 8, random
-# init: nothing is downloaded) with the hierarchical head of
-# taxonomies/tiny_street.yaml, trained on the three synthetic datasets.
+# The demo's hierarchical model: Fast-SCNN (MMSeg's real-time backbone,
+# designed to train from scratch; output stride 8, random init: nothing is
+# downloaded) with the hierarchical head of taxonomies/tiny_street.yaml,
+# trained on the three synthetic datasets.
 _base_ = ['../_base_/datasets/demo_tiny_street.py', '../_base_/default_runtime.py']
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
@@ -8,20 +9,18 @@ model = dict(
     data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0,
                            seg_pad_val=-1, size=(128, 256)),
-    backbone=dict(type='MobileNetV2', widen_factor=0.5, strides=(1, 2, 2, 1, 1, 1, 1),
-                  dilations=(1, 1, 1, 2, 2, 4, 4), out_indices=(1, 2, 4, 6),
-                  norm_cfg=norm_cfg),
+    backbone=dict(type='FastSCNN', norm_cfg=norm_cfg, align_corners=False),
     decode_head=dict(type='HierarchicalDecodeHead', taxonomy='taxonomies/tiny_street.yaml',
-                     in_channels=160, in_index=3, channels=64,
-                     branch=dict(depth=1, width=64, dilation=1), dropout_ratio=0.1,
+                     in_channels=128, in_index=-1, channels=128,
+                     branch=dict(depth=1, width=128, dilation=1), dropout_ratio=0.1,
                      norm_cfg=norm_cfg, align_corners=False,
-                     # refine box pseudo labels after a warm-up (the demo is short)
+                     # refine box pseudo labels after a warm-up
                      loss_decode=dict(type='HierarchicalLoss',
-                                      level_weights=[1.0, 0.5, 0.5],
+                                      level_weights=[1.0, 1.0, 1.0],
                                       refine_start_iter=400)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
-max_iters = 600
+max_iters = 1000
 optim_wrapper = dict(type='OptimWrapper',
                      optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4))
 param_scheduler = [dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=0, end=max_iters,
@@ -34,7 +33,8 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=200, max_keep_ckpts=1),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters,
+                    max_keep_ckpts=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
 randomness = dict(seed=0)
