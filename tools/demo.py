@@ -26,7 +26,7 @@ and reports mean and standard deviation per row; ``--iters`` and
 a few iterations on tiny data (the CI smoke test).
 
 Usage:
-    python tools/demo.py [--out work_dirs/demo] [--iters 1500] [--seeds 1]
+    python tools/demo.py [--out work_dirs/demo] [--iters 1000] [--seeds 1]
                          [--seed 0] [--device cpu|cuda] [--quick]
 """
 from __future__ import annotations
@@ -278,7 +278,7 @@ def write_report(out: Path, reports: dict[int, dict[str, dict]], pictures: dict[
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out', default='work_dirs/demo', help='output folder')
-    parser.add_argument('--iters', type=int, default=1500, help='iterations per model')
+    parser.add_argument('--iters', type=int, default=1000, help='iterations per model')
     parser.add_argument('--seed', type=int, default=0, help='first seed')
     parser.add_argument('--seeds', type=int, default=1,
                         help='number of seeds (data and training), mean ± std per row')
