@@ -11,44 +11,11 @@ API that builds a model from a config (``MMSegInferencer``).
 """
 from __future__ import annotations
 
-import os
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Optional
 
-from mmhier.models.heads.taxonomy_state import checkpoint_taxonomy_records
-from mmhier.taxonomy import Taxonomy
-from mmhier.taxonomy.embedded import register_taxonomy_records
-from mmhier.tool_support.checkpoints import state_dict_of
+from mmhier.tool_support.checkpoints import register_checkpoint_taxonomies
 
-
-def register_checkpoint_taxonomies(checkpoint: Union[str, os.PathLike, dict],
-                                   origin: Optional[str] = None) -> list[Taxonomy]:
-    """Make a checkpoint's embedded taxonomies available to ``load_taxonomy``
-    for configs whose taxonomy file is missing (files that exist win).
-
-    Args:
-        checkpoint: A local checkpoint file, or a loaded checkpoint / state
-            dict. Remote paths (``https://``, ...) are skipped.
-        origin: Where a loaded checkpoint came from, for messages.
-
-    Returns:
-        The registered taxonomies (empty for checkpoints without records).
-
-    Raises:
-        TaxonomyError: An embedded taxonomy is invalid.
-    """
-    if isinstance(checkpoint, (str, os.PathLike)):
-        path = os.fspath(checkpoint)
-        if '://' in path or not os.path.isfile(path):
-            return []
-        import torch
-        loaded = torch.load(path, map_location='cpu', weights_only=True, mmap=True)
-        origin = path
-    else:
-        loaded, origin = checkpoint, origin or '<checkpoint>'
-    if not isinstance(loaded, Mapping):  # no checkpoint dict: nothing embedded
-        return []
-    records = checkpoint_taxonomy_records(state_dict_of(loaded))
-    return register_taxonomy_records(records, origin)
+__all__ = ['init_model', 'register_checkpoint_taxonomies']
 
 
 def init_model(config: Any, checkpoint: Optional[str] = None, device: str = 'cpu',

@@ -17,9 +17,12 @@ from __future__ import annotations
 import os
 import traceback
 import zipfile
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
 from mmhier.tool_support.errors import CheckpointError, CheckpointNotFoundError
+
+if TYPE_CHECKING:
+    from mmhier.taxonomy import Taxonomy
 
 #: What to do with a damaged file.
 _REPLACE = ('download or copy it again, or use another checkpoint')
@@ -231,3 +234,36 @@ def explain_checkpoint_error(exc: BaseException) -> Optional[CheckpointError]:
                                        f'checkpoint ({_first_line(exc)}); it is damaged: '
                                        f'{_REPLACE}')
     return None
+
+
+def register_checkpoint_taxonomies(checkpoint: Union[str, os.PathLike, dict],
+                                   origin: Optional[str] = None) -> list['Taxonomy']:
+    """Make a checkpoint's embedded taxonomies available to ``load_taxonomy``
+    for configs whose taxonomy file is missing (files that exist win).
+
+    Args:
+        checkpoint: A local checkpoint file, or a loaded checkpoint / state
+            dict. Remote paths (``https://``, ...) are skipped.
+        origin: Where a loaded checkpoint came from, for messages.
+
+    Returns:
+        The registered taxonomies (empty for checkpoints without records).
+
+    Raises:
+        TaxonomyError: An embedded taxonomy is invalid.
+    """
+    if isinstance(checkpoint, (str, os.PathLike)):
+        path = os.fspath(checkpoint)
+        if '://' in path or not os.path.isfile(path):
+            return []
+        import torch
+        loaded = torch.load(path, map_location='cpu', weights_only=True, mmap=True)
+        origin = path
+    else:
+        loaded, origin = checkpoint, origin or '<checkpoint>'
+    if not isinstance(loaded, Mapping):  # no checkpoint dict: nothing embedded
+        return []
+    from mmhier.models.heads.taxonomy_state import checkpoint_taxonomy_records
+    from mmhier.taxonomy.embedded import register_taxonomy_records
+    records = checkpoint_taxonomy_records(state_dict_of(loaded))
+    return register_taxonomy_records(records, origin)

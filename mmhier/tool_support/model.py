@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 from mmhier.tool_support.checkpoints import (check_checkpoint, check_fits_model,
+                                             register_checkpoint_taxonomies,
                                              state_dict_of, strip_module)
 
 if TYPE_CHECKING:   # torch is imported when a model is built, not with the tools' CLI
@@ -40,7 +41,6 @@ def read_model_checkpoint(checkpoint: Optional[str]) -> Optional[dict]:
         CheckpointError: It cannot be read.
         TaxonomyError: An embedded taxonomy is invalid.
     """
-    from mmhier.apis import register_checkpoint_taxonomies
     weights = check_checkpoint(checkpoint, purpose='CHECKPOINT argument')
     if weights is not None:
         register_checkpoint_taxonomies(weights, origin=checkpoint)
