@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import socket
 from collections import Counter
 from datetime import timedelta
@@ -136,7 +137,7 @@ def test_share_stream_passes_and_distinct_shares():
 
 
 def _simulate(monkeypatch, sizes, ratios, epoch_dataset, world_size, seed=7,
-              epoch=0, shuffle=True) -> List[List[List[int]]]:
+              epoch=0, shuffle=True, passes=1) -> List[List[List[int]]]:
     """Each simulated rank's batches of one epoch."""
     dataset = _dataset(sizes, keys=[f'd{i}' for i in range(len(sizes))])
     per_rank = []
@@ -144,16 +145,16 @@ def _simulate(monkeypatch, sizes, ratios, epoch_dataset, world_size, seed=7,
         monkeypatch.setattr(rbs, 'get_dist_info', lambda r=rank: (r, world_size))
         sampler = RatioBatchSampler(
             DefaultSampler(dataset, shuffle=shuffle, seed=seed), sum(ratios),
-            list(ratios), epoch_dataset)
+            list(ratios), epoch_dataset, passes_per_epoch=passes)
         sampler.set_epoch(epoch)
         assert (sampler.rank, sampler.world_size) == (rank, world_size)
         per_rank.append(list(sampler))
     return per_rank
 
 
-def _check_guarantees(per_rank, sizes, ratios, e):
+def _check_guarantees(per_rank, sizes, ratios, e, passes=1):
     world = len(per_rank)
-    steps = sizes[e] // (ratios[e] * world)
+    steps = passes * sizes[e] // (ratios[e] * world)
     assert [len(b) for b in per_rank] == [steps] * world
     ranges = _ranges(sizes)
     for i, (n, r) in enumerate(zip(sizes, ratios)):
@@ -166,13 +167,13 @@ def _check_guarantees(per_rank, sizes, ratios, e):
                 assert len(set(step)) == share, (i, t, step)
             drawn += step
         counts = Counter(drawn)
-        if i == e:
-            assert max(counts.values()) == 1 and len(drawn) == steps * share
-        else:
-            q, extra = divmod(steps * share, n)
-            histogram = Counter(counts.get(x, 0) for x in ranges[i])
-            assert histogram == Counter({q: n - extra, q + 1: extra} if extra
-                                        else {q: n}), (i, histogram)
+        q, extra = divmod(steps * share, n)
+        histogram = Counter(counts.get(x, 0) for x in ranges[i])
+        assert histogram == Counter({q: n - extra, q + 1: extra} if extra
+                                    else {q: n}), (i, histogram)
+        if i == e:      # P passes, fewer than one share of the last dropped
+            assert len(drawn) == steps * share > (passes * n - share)
+            assert max(counts.values()) == passes
 
 
 @pytest.mark.parametrize('sizes,ratios,e,world', [
@@ -185,8 +186,39 @@ def _check_guarantees(per_rank, sizes, ratios, e):
 ])
 def test_guarantees_across_simulated_ranks(monkeypatch, sizes, ratios, e, world):
     for epoch in (0, 1):
-        per_rank = _simulate(monkeypatch, sizes, ratios, e, world, epoch=epoch)
-        _check_guarantees(per_rank, sizes, ratios, e)
+        for passes in (1, 3):
+            per_rank = _simulate(monkeypatch, sizes, ratios, e, world,
+                                 epoch=epoch, passes=passes)
+            _check_guarantees(per_rank, sizes, ratios, e, passes)
+
+
+def test_passes_per_epoch_lengthens_the_epoch():
+    # vistas_like: 12 samples, 2 per step -> 6 steps per pass
+    one, four = _sampler(), RatioBatchSampler(
+        DefaultSampler(_dataset((5, 12, 7)), shuffle=True, seed=0), 4, [1, 2, 1],
+        1, passes_per_epoch=4)
+    assert (len(one), len(four)) == (6, 24)
+    batches = list(four)
+    for p in range(4):      # each pass of 6 steps uses every vistas sample once
+        drawn = sorted(i for b in batches[6 * p:6 * p + 6] for i in b[1:3])
+        assert drawn == list(range(5, 17))
+    # the first pass is the one-pass epoch's; later passes are new permutations
+    assert batches[:6] == list(one)
+    assert batches[6:12] != batches[:6]
+    # 7 samples, 3 per step: 4 passes = 28 = 9 steps + 1 sample left over
+    odd = RatioBatchSampler(DefaultSampler(_dataset((5, 7, 7)), seed=0), 5,
+                            [1, 3, 1], 1, passes_per_epoch=4)
+    drawn = Counter(i for b in odd for i in b[1:4])
+    assert len(odd) == 9 and sorted(drawn.values()) == [3] + [4] * 6
+
+
+@pytest.mark.parametrize('passes', [0, -2, 1.5, True, '3', None])
+def test_bad_passes_per_epoch(passes):
+    sampler = DefaultSampler(_dataset((5, 12, 7)), seed=0)
+    with pytest.raises(SamplerConfigError,
+                       match=rf'passes_per_epoch must be a positive integer, got '
+                             rf'{re.escape(repr(passes))}; e\.g\. passes_per_epoch=10'):
+        RatioBatchSampler(sampler, 4, [1, 2, 1], 1, passes_per_epoch=passes)
 
 
 def test_ranks_take_strided_entries_like_default_sampler(monkeypatch):
@@ -261,7 +293,8 @@ def test_needs_epoch_tracking_sampler_and_concatenated_dataset():
 
 # ------------------------------------------------------------ through mmengine
 
-def _loader_cfg(ratios=(1, 2, 1), epoch_dataset='vistas_like', batch_size=4):
+def _loader_cfg(ratios=(1, 2, 1), epoch_dataset='vistas_like', batch_size=4,
+                passes_per_epoch=1):
     tiny = [dict(type='_TinyTestDataset', size=n, key=k, lazy_init=True)
             for n, k in zip((5, 12, 7), KEYS)]
     return dict(batch_size=batch_size, num_workers=0,
@@ -269,7 +302,8 @@ def _loader_cfg(ratios=(1, 2, 1), epoch_dataset='vistas_like', batch_size=4):
                              lazy_init=True),
                 sampler=dict(type='DefaultSampler', shuffle=True),
                 batch_sampler=dict(type='RatioBatchSampler', ratios=list(ratios),
-                                   epoch_dataset=epoch_dataset))
+                                   epoch_dataset=epoch_dataset,
+                                   passes_per_epoch=passes_per_epoch))
 
 
 def test_registered():
@@ -343,12 +377,14 @@ def restore_globals():
     torch.use_deterministic_algorithms(deterministic)
 
 
-def _train(tmp_path, monkeypatch, train_cfg) -> List[list]:
-    monkeypatch.setattr('mmengine.runner.loops.time.sleep', lambda s: None)
+def _train(tmp_path, monkeypatch, train_cfg, pauses=None, **loader) -> List[list]:
+    """Trains ``_Recorder``; mmengine's epoch-transition sleeps go to ``pauses``."""
+    pauses = [] if pauses is None else pauses
+    monkeypatch.setattr('mmengine.runner.loops.time.sleep', pauses.append)
     model = _Recorder()
     runner = Runner(
         model=model, work_dir=str(tmp_path), default_scope='mmseg',
-        train_dataloader=_loader_cfg(), train_cfg=train_cfg,
+        train_dataloader=_loader_cfg(**loader), train_cfg=train_cfg,
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.0)),
         default_hooks=dict(checkpoint=None, logger=None),
         randomness=dict(seed=0), log_level='ERROR')
@@ -376,6 +412,16 @@ def test_iter_based_loop_runs_epochs_back_to_back(tmp_path, monkeypatch,
     for batches in epochs:
         assert sorted(i for b in batches for _, i in b[1:3]) == list(range(12))
     assert epochs[0] != epochs[1]
+
+
+@pytest.mark.parametrize('passes,expected_pauses', [(1, 4), (2, 2), (5, 0)])
+def test_iter_based_loop_pauses_once_per_epoch_of_passes(
+        tmp_path, monkeypatch, restore_globals, passes, expected_pauses):
+    # 6 steps per pass; mmengine sleeps 2 s at each epoch transition
+    pauses = []
+    seen = _train(tmp_path, monkeypatch, dict(by_epoch=False, max_iters=25), pauses,
+                  passes_per_epoch=passes)
+    assert len(seen) == 25 and pauses == [2] * expected_pauses
 
 
 # ---------------------------------------------------------------- two processes

@@ -19,7 +19,7 @@ Terms (``W`` ranks, ``rank`` in ``0..W-1``, sub-dataset ``i`` of size
   of the stream. A pass that ends inside a share is followed by a fresh
   permutation whose samples already in that share are moved to its end.
 - **epoch dataset**: the sub-dataset that defines the epoch; the epoch ends
-  when its first pass cannot fill another share.
+  when its first ``passes_per_epoch`` passes cannot fill another share.
 """
 from __future__ import annotations
 
@@ -61,18 +61,25 @@ class RatioBatchSampler(Sampler[List[int]]):
     restarts a finite dataloader at the end of each epoch and then calls
     ``set_epoch``). ``InfiniteSampler`` does not track epochs and is refused.
 
+    ``IterBasedTrainLoop`` sleeps 2 seconds at every epoch transition. With
+    small datasets that is a large share of training (the demo's 60-image
+    Cityscapes-like set at 3 images per step: an epoch of 20 steps, 100 s of
+    pauses in 1,000 steps); ``passes_per_epoch`` makes an epoch span that many
+    passes over the epoch dataset.
+
     A batch lists ``ratios[0]`` global indices of sub-dataset 0, then
     ``ratios[1]`` of sub-dataset 1, and so on.
 
-    Guarantees, per epoch, with ``W`` ranks and ``T = len(self) =
-    n_e // (r_e * W)`` for epoch dataset ``e``:
+    Guarantees, per epoch, with ``W`` ranks, ``P = passes_per_epoch`` and
+    ``T = len(self) = P * n_e // (r_e * W)`` for epoch dataset ``e``:
 
     1. Every rank yields exactly ``T`` batches, each with exactly ``r_i``
        samples of every sub-dataset ``i``.
-    2. Epoch dataset: no sample is used twice, on one rank or across ranks.
-       ``T * r_e * W`` samples are used; the last ``n_e - T * r_e * W``
-       (fewer than ``r_e * W``) of the epoch's permutation are dropped, a
-       different set every epoch when shuffling.
+    2. Epoch dataset: every sample is used ``P`` times, once per pass (with
+       ``P = 1``: no sample is used twice, on one rank or across ranks),
+       except the last ``P * n_e - T * r_e * W`` (fewer than ``r_e * W``)
+       of the last pass, used ``P - 1`` times: a different set every epoch
+       when shuffling.
     3. Any other sub-dataset ``i``: over all ranks and steps of the epoch,
        every sample is used ``q`` or ``q + 1`` times, ``q = T * r_i * W //
        n_i`` (each pass uses each sample once). A sample is used again, on
@@ -101,13 +108,16 @@ class RatioBatchSampler(Sampler[List[int]]):
             per sub-dataset, in the dataset's order.
         epoch_dataset: The sub-dataset that defines the epoch, by position in
             the dataset list or by ``dataset_key``.
+        passes_per_epoch: Passes over the epoch dataset in one epoch (a
+            positive integer): long epochs for small datasets.
         seed: Shuffling seed, the same on all ranks. Defaults to the
             sampler's ``seed`` (the runner's seed or one synchronised by
             :func:`mmengine.dist.sync_random_seed`), else a synchronised one.
 
     Raises:
-        SamplerConfigError: Bad ratios, batch size, epoch dataset, sampler or
-            dataset type, or an epoch dataset too small for one step.
+        SamplerConfigError: Bad ratios, batch size, epoch dataset, passes per
+            epoch, sampler or dataset type, or an epoch dataset too small for
+            one step.
         DatasetError: A sub-dataset has no samples.
     """
 
@@ -116,8 +126,17 @@ class RatioBatchSampler(Sampler[List[int]]):
                  batch_size: int,
                  ratios: Sequence[int],
                  epoch_dataset: Union[int, str],
-                 seed: Optional[int] = None) -> None:
+                 seed: Optional[int] = None,
+                 passes_per_epoch: int = 1) -> None:
         _check_sampler(sampler)
+        if (isinstance(passes_per_epoch, bool)
+                or not isinstance(passes_per_epoch, numbers.Integral)
+                or passes_per_epoch < 1):
+            raise SamplerConfigError(
+                'RatioBatchSampler passes_per_epoch must be a positive '
+                f'integer, got {passes_per_epoch!r}; e.g. passes_per_epoch=10 '
+                'for epochs of 10 passes over the epoch dataset')
+        self.passes_per_epoch = int(passes_per_epoch)
         self.sampler = sampler
         self.dataset = sampler.dataset
         self.dataset_sizes = _sub_dataset_sizes(self.dataset)
@@ -169,7 +188,8 @@ class RatioBatchSampler(Sampler[List[int]]):
     def __len__(self) -> int:
         """The number of batches per epoch on each rank."""
         e = self.epoch_dataset
-        return self.dataset_sizes[e] // (self.ratios[e] * self.world_size)
+        return (self.passes_per_epoch * self.dataset_sizes[e]
+                // (self.ratios[e] * self.world_size))
 
     def __iter__(self) -> Iterator[List[int]]:
         """Yields this rank's batches of the current epoch (global indices)."""
