@@ -84,8 +84,10 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
+    # epochs of 20 passes over the 120 Vistas-like images (1,200 steps):
+    # IterBasedTrainLoop sleeps 2 s at every epoch transition
     batch_sampler=dict(type='RatioBatchSampler', ratios=[1, 2, 1],
-                       epoch_dataset='vistas_like'),
+                       epoch_dataset='vistas_like', passes_per_epoch=20),
     dataset=dict(type='MultiTaxonomyDataset', datasets=[city_train, vistas_train,
                                                         gtsdb_train]))
 val_dataloader = dict(
