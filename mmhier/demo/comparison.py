@@ -150,7 +150,8 @@ def markdown_table(comparisons: Sequence[Comparison], section: str, title: str,
 
 
 def what_it_shows(comparisons: Sequence[Comparison], box_only: Sequence[str],
-                  seeds: int) -> str:
+                  seeds: int, setting: str = '',
+                  label_names: Optional[Mapping[str, str]] = None) -> str:
     """A plain-words paragraph: how many rows each model wins, every row the
     flat model wins, and the box-only classes.
 
@@ -159,17 +160,23 @@ def what_it_shows(comparisons: Sequence[Comparison], box_only: Sequence[str],
         box_only: Class row labels (``'<dataset>: <class>'``) of classes that
             only box annotations teach.
         seeds: Number of seeds behind the rows.
+        setting: Words that open the paragraph, e.g. ``'In the Table IV
+            analogue'``.
+        label_names: Optional display names of row labels.
     """
     summary = [c for c in comparisons if c.row[0] in ('dataset', 'level')]
     wins = {w: [c for c in summary if c.winner == w] for w in ('hier', 'flat', 'tie')}
-    text = [f'Over {seeds} seed{"s" if seeds > 1 else ""}, the hierarchical model is '
+    opening = f'over {seeds} seed{"s" if seeds > 1 else ""}'
+    opening = f'{setting}, {opening}' if setting else opening[0].upper() + opening[1:]
+    text = [f'{opening}, the hierarchical model is '
             f'ahead on {len(wins["hier"])} of the {len(summary)} dataset and level '
             f'scores (mIoU and mPA), the flat model on {len(wins["flat"])}'
             + (f', {len(wins["tie"])} are level' if wins['tie'] else '') + '.']
+    names = label_names or {}
     if wins['flat']:
         text.append('The flat model wins: ' + '; '.join(
-            f'{c.row[1]} {c.row[2]} ({_stat(c.flat)} vs {_stat(c.hier)})'
-            for c in wins['flat']) + '.')
+            f'{names.get(c.row[1], c.row[1])} {c.row[2]} ({_stat(c.flat)} vs '
+            f'{_stat(c.hier)})' for c in wins['flat']) + '.')
     else:
         text.append('The flat model wins no dataset or level score.')
     if seeds > 1:

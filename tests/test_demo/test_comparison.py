@@ -77,3 +77,14 @@ def test_summary_without_flat_wins(flat_stop):
     flat = [score_rows(report(45.0, 50.0, 30.0, flat_stop))]
     text = what_it_shows(compare(hier, flat), ['gtsdb_like: stop'], seeds=1)
     assert 'The flat model wins no dataset or level score.' in text
+
+
+def test_summary_of_another_setting_names_its_rows():
+    hier = [score_rows(report(50.0, 60.0, 40.0, 12.0))]
+    flat = [score_rows(report(45.0, 61.0, 40.0, 0.0))]
+    text = what_it_shows(compare(hier, flat), [], seeds=1, setting='In the Table IV analogue',
+                         label_names={'city_like': 'L1 (city_like)'})
+    assert text.startswith('In the Table IV analogue, over 1 seed, the hierarchical model '
+                           'is ahead on 3 of the 6')
+    assert 'The flat model wins: L1 (city_like) mPA (61.0 vs 60.0).' in text
+    assert 'sign types' not in text
