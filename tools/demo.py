@@ -158,17 +158,18 @@ def validation_images(data: Path) -> list[str]:
 
 def compose_predictions(pictures: dict[str, Path], target: Path, height: int = 200) -> Path:
     """One picture: a row per validation image, the models' overlays side by
-    side (each scaled to ``height`` pixels), the model names above."""
+    side at one scale per row (the tallest overlay of the row scaled to
+    ``height`` pixels, so the images match whatever their legends' lengths),
+    the model names above."""
     from PIL import Image, ImageDraw
     names = list(pictures)
     stems = sorted(p.name for p in pictures[names[0]].glob('*_overlay.png'))
     rows = []
     for stem in stems:
-        tiles = []
-        for name in names:
-            tile = Image.open(pictures[name] / stem).convert('RGB')
-            tiles.append(tile.resize((round(tile.width * height / tile.height), height)))
-        rows.append(tiles)
+        tiles = [Image.open(pictures[name] / stem).convert('RGB') for name in names]
+        scale = height / max(tile.height for tile in tiles)
+        rows.append([tile.resize((round(tile.width * scale), round(tile.height * scale)))
+                     for tile in tiles])
     label = 18
     widths = [max(row[k].width for row in rows) for k in range(len(names))]
     canvas = Image.new('RGB', (sum(widths) + 4 * (len(names) - 1),
