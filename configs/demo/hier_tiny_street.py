@@ -21,8 +21,8 @@ model = dict(
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
 max_iters = 1500
-# fused: one kernel updates all parameters (Fast-SCNN has many small ones;
-# about 10 % of a training step on 2 CPU cores)
+# fused: one kernel updates all parameters (benchmarks/demo_step.py measures no
+# difference on 2 CPU cores; the README's runs used it)
 optim_wrapper = dict(type='OptimWrapper',
                      optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4, fused=True))
 param_scheduler = [dict(type='PolyLR', eta_min=1e-5, power=0.9, begin=0, end=max_iters,
