@@ -272,7 +272,8 @@ def test_missing_dataset_key():
     assert isinstance(info.value, UnknownDatasetError)
     assert str(info.value).startswith(
         'img.png: no dataset_key in the data sample, so HierarchicalIoUMetric cannot tell '
-        "which dataset it belongs to (known: 'city_like', 'vistas_like', 'gtsdb_like')")
+        "which dataset it belongs to (known: 'city_like', 'vistas_like', 'gtsdb_like', "
+        "'city_ext_like')")
 
 
 def test_unknown_dataset_key_names_the_known_keys():
@@ -281,7 +282,8 @@ def test_unknown_dataset_key_names_the_known_keys():
             {}, [sample('gtsdb', GT_A, PRED_A, 'g.png')])
     assert str(info.value).startswith(
         "g.png: HierarchicalIoUMetric knows no dataset 'gtsdb' (the sample's dataset_key; "
-        "known: 'city_like', 'vistas_like', 'gtsdb_like'); did you mean 'gtsdb_like'?")
+        "known: 'city_like', 'vistas_like', 'gtsdb_like', 'city_ext_like'); did you mean "
+        "'gtsdb_like'?")
 
 
 def test_sample_of_another_taxonomy_tree_is_refused():

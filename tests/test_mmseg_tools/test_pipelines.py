@@ -58,7 +58,7 @@ def test_box_labels_after_resize_and_flip_stay_at_the_loaded_size(sub_datasets):
                                    dict(type='PackTaxonomySegInputs')])
     dataset = _build(gtsdb_cfg, steps)
     sample = dataset[0]
-    assert tuple(sample['inputs'].shape[1:]) == (100, 170)
+    assert tuple(sample['inputs'].shape[1:]) == (200, 340)     # 400x680 images at half
     gt = sample['data_samples'].gt_sem_seg.data
     assert np.array_equal(gt, reference[0]['data_samples'].gt_sem_seg.data)
     assert (gt >= 0).any()

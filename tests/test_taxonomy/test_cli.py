@@ -47,9 +47,9 @@ def test_show(capsys):
     assert main(['show', TINY]) == 0
     out = capsys.readouterr().out
     assert "Taxonomy 'tiny_street'" in out
-    assert '22 nodes, 17 leaves, 5 classifiers on 3 levels, 3 datasets' in out
+    assert '22 nodes, 17 leaves, 5 classifiers on 3 levels, 4 datasets' in out
     assert '└── traffic sign [2]' in out and '    └── traffic sign front [5]  L2' in out
-    assert '  4  traffic sign front  L3           5  gtsdb_like' in out
+    assert '  4  traffic sign front  L3           5  gtsdb_like, city_ext_like' in out
     assert 'gtsdb_like: box annotations, 5 ids (uint8): 5 mapped, 0 ignored' in out
     assert '  trains: traffic sign front' in out
     assert main(['show', str(INVALID / 'cycle.yaml')]) == 1

@@ -187,7 +187,8 @@ def test_json_derived_section(tiny):
     assert derived['supervision'] == {
         'city_like': ['root'],
         'vistas_like': ['root', 'driveable', 'rider', 'traffic sign'],
-        'gtsdb_like': ['traffic sign front']}
+        'gtsdb_like': ['traffic sign front'],
+        'city_ext_like': ['root', 'traffic sign front']}
 
 
 def test_json_class_ids_become_ints_again(tiny):
