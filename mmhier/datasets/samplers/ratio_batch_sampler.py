@@ -129,9 +129,7 @@ class RatioBatchSampler(Sampler[List[int]]):
                  seed: Optional[int] = None,
                  passes_per_epoch: int = 1) -> None:
         _check_sampler(sampler)
-        if (isinstance(passes_per_epoch, bool)
-                or not isinstance(passes_per_epoch, numbers.Integral)
-                or passes_per_epoch < 1):
+        if not _is_integer(passes_per_epoch) or passes_per_epoch < 1:
             raise SamplerConfigError(
                 'RatioBatchSampler passes_per_epoch must be a positive '
                 f'integer, got {passes_per_epoch!r}; e.g. passes_per_epoch=10 '
@@ -150,7 +148,7 @@ class RatioBatchSampler(Sampler[List[int]]):
             seed = getattr(sampler, 'seed', None)
         if seed is None:
             seed = sync_random_seed()
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        if not _is_integer(seed):
             raise SamplerConfigError(
                 f'RatioBatchSampler seed must be an integer, got {seed!r}')
         self.seed = int(seed)
@@ -282,14 +280,18 @@ def _dataset_keys(dataset: object) -> List[Optional[str]]:
             for d in dataset.datasets]
 
 
+def _is_integer(value: object) -> bool:
+    """Whether a setting is an integer (``True`` and ``False`` are not)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _check_ratios(ratios: Sequence[int], batch_size: int,
                   num_datasets: int) -> List[int]:
     if isinstance(ratios, (str, bytes)) or not isinstance(ratios, Sequence):
         raise SamplerConfigError(
             f'ratios must be a list of positive integers, one per '
             f'sub-dataset, got {ratios!r}; e.g. ratios=[1, 2, 1]')
-    bad = [r for r in ratios if isinstance(r, bool)
-           or not isinstance(r, numbers.Integral) or r < 1]
+    bad = [r for r in ratios if not _is_integer(r) or r < 1]
     if bad:
         raise SamplerConfigError(
             f'ratios must be positive integers, got {list(ratios)!r} '
@@ -300,8 +302,7 @@ def _check_ratios(ratios: Sequence[int], batch_size: int,
             f'ratios {list(ratios)!r} has {len(ratios)} entries but the '
             f'dataset has {num_datasets} sub-datasets; give one ratio per '
             'sub-dataset, in the same order')
-    if isinstance(batch_size, bool) or not isinstance(
-            batch_size, numbers.Integral) or sum(ratios) != batch_size:
+    if not _is_integer(batch_size) or sum(ratios) != batch_size:
         raise SamplerConfigError(
             f'ratios {list(ratios)!r} sum to {sum(ratios)} but the per-GPU '
             f'batch_size is {batch_size!r}; set batch_size={sum(ratios)} or '
@@ -320,9 +321,7 @@ def _resolve_epoch_dataset(epoch_dataset: Union[int, str],
                 f'dataset_keys {keys!r}; give a key that names exactly one '
                 f'or a position 0..{len(keys) - 1}')
         return matches[0]
-    if (isinstance(epoch_dataset, bool)
-            or not isinstance(epoch_dataset, numbers.Integral)
-            or not 0 <= epoch_dataset < len(keys)):
+    if not _is_integer(epoch_dataset) or not 0 <= epoch_dataset < len(keys):
         raise SamplerConfigError(
             f'epoch_dataset must be a position 0..{len(keys) - 1} or one of '
             f'the dataset_keys {keys!r}, got {epoch_dataset!r}')
