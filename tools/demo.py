@@ -232,7 +232,14 @@ def write_report(out: Path, reports: dict[int, dict[str, dict]], pictures: dict[
     main = compare([score_rows(reports[s]['hier'], MAIN_DATASETS) for s in seeds],
                    [score_rows(reports[s]['flat'], MAIN_DATASETS) for s in seeds])
     box_only = box_only_classes()
-    shows = what_it_shows(main, box_only, len(seeds))
+    shows = ['', what_it_shows(main, box_only, len(seeds)), '']
+    extended = None
+    if all('hier_city_gtsdb' in reports[s] for s in seeds):
+        extended = compare(
+            [score_rows(reports[s]['hier_city_gtsdb'], list(EXTENDED_LEVELS)) for s in seeds],
+            [score_rows(reports[s]['flat_city_gtsdb'], list(EXTENDED_LEVELS)) for s in seeds])
+        shows += [what_it_shows([c for c in extended if c.row[0] == 'dataset'], [],
+                                len(seeds), 'In the Table IV analogue', EXTENDED_LEVELS), '']
     parts = [
         '# mmhier demo: hierarchical vs flat', '',
         f'Command: `{command}`  ', f'Wall time: {seconds / 60:.1f} min; seeds '
@@ -244,18 +251,12 @@ def write_report(out: Path, reports: dict[int, dict[str, dict]], pictures: dict[
         + (' (mean ± standard deviation over seeds; * = the difference exceeds the '
            'spread: same sign in every seed, mean larger than its standard deviation)'
            if len(seeds) > 1 else '') + '.', '',
-        '## What it shows', '', shows, '',
+        '## What it shows', *shows,
         '## Datasets (Tables II/III analogue)', '',
         markdown_table(main, 'dataset', 'dataset (own label space)'), '',
         '## Levels (all datasets)', '', markdown_table(main, 'level', 'level'), '',
         '## Per-class IoU', '', markdown_table(main, 'class', 'dataset: class'), '']
-    if all('hier_city_gtsdb' in reports[s] for s in seeds):
-        extended = compare(
-            [score_rows(reports[s]['hier_city_gtsdb'], list(EXTENDED_LEVELS)) for s in seeds],
-            [score_rows(reports[s]['flat_city_gtsdb'], list(EXTENDED_LEVELS)) for s in seeds])
-        extended_shows = what_it_shows([c for c in extended if c.row[0] == 'dataset'], [],
-                                       len(seeds), 'In the Table IV analogue', EXTENDED_LEVELS)
-        parts[parts.index(shows) + 1:parts.index(shows) + 1] = ['', extended_shows]
+    if extended is not None:
         parts += ['## Cityscapes Extended setting (Table IV analogue)', '',
                   'Trained on city_like + gtsdb_like only (two-level tree '
                   '`taxonomies/tiny_city_extended.yaml`); the city_like validation images '
