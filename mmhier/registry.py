@@ -17,7 +17,7 @@ from mmseg import registry as mmseg_registry
 #: The scope name MMEngine gives objects from ``mmhier::`` bases.
 SCOPE = 'mmhier'
 #: Packages that register mmhier's modules into MMSeg's registries.
-LOCATIONS = ('mmhier.models', 'mmhier.datasets', 'mmhier.evaluation')
+LOCATIONS = ('mmhier.models', 'mmhier.datasets', 'mmhier.evaluation', 'mmhier.engine')
 
 
 class ChildRegistry(Registry):

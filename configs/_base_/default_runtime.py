@@ -1,9 +1,12 @@
 # Runtime shared by mmhier configs (as mmseg's default_runtime, plus mmhier).
 custom_imports = dict(
     imports=['mmhier.models', 'mmhier.datasets', 'mmhier.evaluation',
-             'mmhier.visualization'],
+             'mmhier.visualization', 'mmhier.engine'],
     allow_failed_imports=False)
 default_scope = 'mmseg'
+# MMEngine's runner, which also trains distributed on machines without GPUs
+# (torchrun / dist_train.sh with CPU processes: gloo instead of nccl).
+runner_type = 'CPUDistributedRunner'
 env_cfg = dict(
     cudnn_benchmark=True,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

@@ -24,8 +24,10 @@ from mmhier.tool_support.model import build_model, read_model_checkpoint
 
 def register_mmhier() -> None:
     """Import mmhier's registering packages (models, datasets, metrics,
-    visualizer), so a config that forgets ``custom_imports`` still finds them."""
+    visualizer, runner and checkpoint allow-list), so a config that forgets
+    ``custom_imports`` still finds them."""
     import mmhier.datasets  # noqa: F401
+    import mmhier.engine  # noqa: F401
     import mmhier.evaluation  # noqa: F401
     import mmhier.models  # noqa: F401
     import mmhier.visualization  # noqa: F401

@@ -249,10 +249,11 @@ def load_tool_config(config: str, launcher: str, cfg_options: Optional[dict],
 
 def build_runner(cfg: Any) -> Any:
     """The runner of a config: ``runner_type`` from mmseg's RUNNERS, else
-    mmengine's :class:`~mmengine.runner.Runner`."""
-    from mmengine.runner import Runner
+    :class:`~mmhier.engine.CPUDistributedRunner` (MMEngine's runner, which
+    also trains distributed on machines without GPUs)."""
     if 'runner_type' in cfg:
         from mmseg.registry import RUNNERS
         return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+    from mmhier.engine import CPUDistributedRunner
+    return CPUDistributedRunner.from_cfg(cfg)
 
