@@ -93,13 +93,16 @@ class Preprocessing:
         if input_order not in CHANNEL_ORDERS:
             raise ExportError(f'input channel order must be one of {CHANNEL_ORDERS}, '
                               f'got {input_order!r}')
-        conversion = getattr(data_preprocessor, '_channel_conversion', None)
+        # MMEngine's ImgDataPreprocessor (and MMSeg >= 1.3's SegDataPreProcessor)
+        # keep the flag in _channel_conversion, MMSeg 1.2's in channel_conversion
+        conversion = getattr(data_preprocessor, '_channel_conversion',
+                             getattr(data_preprocessor, 'channel_conversion', None))
         normalize = getattr(data_preprocessor, '_enable_normalize', None)
         if conversion is None or normalize is None:
             raise UnsupportedModelError(
                 f'data_preprocessor {type(data_preprocessor).__name__} does not say how it '
-                'converts channels and normalises (no _channel_conversion/_enable_normalize); '
-                "use type='SegDataPreProcessor'")
+                'converts channels and normalises (no _channel_conversion or '
+                "channel_conversion, no _enable_normalize); use type='SegDataPreProcessor'")
         network = 'rgb' if conversion else 'bgr'   # the pipeline loads BGR
         mean = std = None
         if normalize:   # float32 buffers, as their shortest decimal (123.675, not 123.67500305)
