@@ -23,7 +23,9 @@ anything else - :func:`patch_module2package` amends the table it just built:
   own ``is_installed`` / ``get_installed_path``), else the import name
   ``'mmseg'``, which MMEngine resolves through the import system.
 * ``'mmhier'``: added (mmhier ships its configs in ``mmhier/.mim/configs``),
-  so ``_base_ = ['mmhier::hier/resnet50_d8_cs_vistas_gtsdb.py']`` works too.
+  so ``_base_ = ['mmhier::hier/resnet50_d8_cs_vistas_gtsdb.py']`` works too;
+  for an editable install, as the module ``mmhier.resources``, which MMEngine
+  resolves through the import system (see :func:`_mmhier_name`).
 
 Set ``MMHIER_NO_CONFIG_ALIAS=1`` to switch the hook off.
 """
@@ -39,6 +41,9 @@ TARGET_MODULE = 'mmengine.config.utils'
 UPSTREAM_MMSEG = 'mmsegmentation'
 #: Other distributions that ship the ``mmseg`` package, tried in order.
 MMSEG_DISTRIBUTIONS = ('onedl-mmsegmentation',)
+#: A module directly in the mmhier package that MMEngine can locate through
+#: the import system (see :func:`_mmhier_name`).
+MMHIER_LOCATOR = 'mmhier.resources'
 #: Environment variable that switches the hook off.
 DISABLE_ENV = 'MMHIER_NO_CONFIG_ALIAS'
 
@@ -72,7 +77,8 @@ def patch_module2package(table: dict) -> None:
         name = _installed_mmseg_name()
         if name is not None:
             table['mmseg'] = name
-    table.setdefault('mmhier', 'mmhier')
+    if 'mmhier' not in table:
+        table['mmhier'] = _mmhier_name()
 
 
 def _installed_mmseg_name() -> 'str | None':
@@ -97,6 +103,25 @@ def _installed_mmseg_name() -> 'str | None':
         except Exception:  # noqa: BLE001 - MMEngine raises several types here
             continue
     return None
+
+
+def _mmhier_name() -> str:
+    """``'mmhier'``, or where the distribution's folder is not the imported
+    package (an editable install keeps the package in the source tree),
+    :data:`MMHIER_LOCATOR`: MMEngine finds no distribution of that name and
+    falls back to the import system, which points into the package's real
+    folder. (Upstream MMEngine 0.10.7 would otherwise look for
+    ``<site-packages>/mmhier/.mim``; the fork checks the folder itself.)"""
+    from importlib import metadata, util
+    spec = util.find_spec('mmhier')
+    if spec is None or not spec.submodule_search_locations:
+        return 'mmhier'
+    package_dir = os.path.realpath(list(spec.submodule_search_locations)[0])
+    try:
+        installed = os.path.realpath(str(metadata.distribution('mmhier').locate_file('mmhier')))
+    except metadata.PackageNotFoundError:
+        return 'mmhier'   # on sys.path only: MMEngine finds it by import
+    return 'mmhier' if installed == package_dir else MMHIER_LOCATOR
 
 
 def _patch_quietly(module: 'ModuleType') -> None:

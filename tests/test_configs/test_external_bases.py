@@ -107,6 +107,7 @@ from mmengine.config import Config
 cfg = Config.fromfile(sys.argv[1])
 from mmengine.registry import (DATA_SAMPLERS, DATASETS, DefaultScope, HOOKS, MODELS,
                                TRANSFORMS, VISUALIZERS)
+from mmengine.config.utils import MODULE2PACKAGE
 from mmengine.utils import get_installed_path
 DefaultScope.get_instance('check', scope_name=cfg.default_scope)
 model = cfg.model.to_dict()
@@ -130,7 +131,8 @@ def first_step(node):
 
 step = first_step(cfg.train_dataloader.dataset.to_dict())
 print(json.dumps({
-    'installed_path': os.path.realpath(get_installed_path('mmhier')),
+    # where MMEngine looks for mmhier:: bases
+    'installed_path': os.path.realpath(get_installed_path(MODULE2PACKAGE['mmhier'])),
     'model_scope': cfg.model._scope_,
     'scopes': sorted({cfg.train_cfg._scope_, sampler._scope_, cfg.visualizer._scope_}),
     'dropout': head.dropout_ratio,

@@ -37,7 +37,7 @@ def test_mmseg_points_at_the_installed_fork():
     from mmengine.utils import get_installed_path, is_installed
     table = {'mmseg': 'mmsegmentation', 'mmdet': 'mmdet'}
     alias.patch_module2package(table)
-    assert table == {'mmseg': FORK, 'mmdet': 'mmdet', 'mmhier': 'mmhier'}
+    assert table == {'mmseg': FORK, 'mmdet': 'mmdet', 'mmhier': alias._mmhier_name()}
     assert is_installed(table['mmseg'])
     assert os.path.realpath(get_installed_path(table['mmseg'])) == _mmseg_dir()
 
@@ -63,7 +63,7 @@ def test_upstream_mmsegmentation_is_left_alone(monkeypatch):
     monkeypatch.setattr(importlib.metadata, 'version', version)
     table = {'mmseg': 'mmsegmentation'}
     alias.patch_module2package(table)
-    assert table == {'mmseg': 'mmsegmentation', 'mmhier': 'mmhier'}
+    assert table == {'mmseg': 'mmsegmentation', 'mmhier': alias._mmhier_name()}
 
 
 def test_no_mmseg_package_is_left_alone(monkeypatch):
@@ -115,14 +115,14 @@ def test_finder_patches_the_table_when_the_target_is_imported(fake_target):
     assert sys.meta_path[0] is _finders()[0]
     module = importlib.import_module('fake_mme.config_utils')
     assert module.MODULE2PACKAGE == {'mmseg': 'elsewhere', 'mmdet': 'mmdet',
-                                     'mmhier': 'mmhier'}
+                                     'mmhier': alias._mmhier_name()}
     # the real loader still serves source for tracebacks and inspect
     assert isinstance(module.__loader__, alias.PatchingLoader)
     assert 'def where' in inspect.getsource(module.where)
     assert module.__file__ == str(fake_target / 'config_utils.py')
     # a reload re-creates the table and patches it again
     module.MODULE2PACKAGE.pop('mmhier')
-    assert importlib.reload(module).MODULE2PACKAGE['mmhier'] == 'mmhier'
+    assert importlib.reload(module).MODULE2PACKAGE['mmhier'] == alias._mmhier_name()
 
 
 def test_other_imports_pass_through(fake_target):
@@ -143,7 +143,7 @@ def test_install_patches_an_already_imported_target_at_once(fake_target):
     module = importlib.import_module('fake_mme.config_utils')
     assert 'mmhier' not in module.MODULE2PACKAGE
     alias.install()
-    assert module.MODULE2PACKAGE['mmhier'] == 'mmhier'
+    assert module.MODULE2PACKAGE['mmhier'] == alias._mmhier_name()
     assert _finders() == []
 
 
@@ -176,3 +176,17 @@ def test_import_at_start_up_loads_nothing_else(tmp_path):
     out = subprocess.run([sys.executable, '-S', '-c', code], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "['mmhier_config_alias']"
+
+
+def test_mmhier_entry_leads_mmengine_to_the_imported_package():
+    """Whatever the install (editable here: the package stays in the source
+    tree, the distribution's files in site-packages), MMEngine's lookup of
+    the table's entry ends in the imported mmhier folder."""
+    from mmengine.config.utils import MODULE2PACKAGE
+    from mmengine.utils import get_installed_path, is_installed
+
+    import mmhier
+    name = MODULE2PACKAGE['mmhier']
+    assert name in ('mmhier', alias.MMHIER_LOCATOR)
+    assert is_installed(name)
+    assert Path(get_installed_path(name)).resolve() == Path(mmhier.__file__).resolve().parent
