@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# Create (or refresh) the project virtualenv with the pinned MMSegmentation
-# stack and the project itself. No compiler step: every package is a wheel
-# or a pure-Python sdist.
+# Create (or refresh) the project virtualenv with a pinned MMSegmentation
+# stack and the project itself.
 #
-# Usage: bash tools/setup_env.sh          (from any directory)
+# Usage: bash tools/setup_env.sh                         (from any directory)
+#        MMHIER_STACK=upstream bash tools/setup_env.sh
+#
+# Stacks (README "Supported stack"):
+#   onedl     (default) the maintained forks onedl-mmsegmentation 1.4.2 +
+#             onedl-mmengine 0.10.12 + mmcv-lite 2.2.0, numpy 2. No compiler
+#             step: every package is a wheel or a pure-Python sdist.
+#   upstream  mmsegmentation 1.2.2 + mmengine 0.10.7 + full mmcv 2.1.0
+#             compiled from source (about 8.5 min on 2 cores the first time;
+#             pip caches the wheel), numpy 1.26.
 #
 # Environment:
-#   MMHIER_VENV        venv path (default: <repo>/.venv)
+#   MMHIER_STACK       onedl (default) or upstream
+#   MMHIER_VENV        venv path (default: <repo>/.venv for onedl,
+#                      <repo>/.venv-upstream for upstream)
 #   MMHIER_PYTHON      interpreter used to create the venv
 #                      (default: python3.11, else python3)
 #   MMHIER_FORCE=1     reinstall even if the stamp says the venv is current
@@ -14,10 +24,12 @@
 #                      https://download.pytorch.org/whl/cpu on machines
 #                      without a local CPU torch wheel
 #
-# Install order (see requirements/mmseg.txt for the reasons):
+# Install order (see requirements/mmseg.txt and upstream.txt for the reasons):
 #   1. torch==2.13.0, alone and explicitly
-#   2. requirements/{runtime,mmseg,tests}.txt in one resolver run
-#   3. requirements/mmcv_nodeps.txt with --no-deps
+#   2. requirements/{runtime,<stack>,tests}.txt in one resolver run
+#      (<stack>: mmseg.txt for onedl, upstream.txt for upstream)
+#   3. the mm* packages with --no-deps: requirements/mmcv_nodeps.txt (onedl);
+#      requirements/upstream_nodeps.txt, then mmcv==2.1.0 compiled (upstream)
 #   4. the project: pip install --no-deps -e .
 # A stamp file in the venv holds a hash of the inputs; re-running with
 # unchanged inputs exits in well under a second.
@@ -29,7 +41,18 @@ script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(cd "${script_dir}/.." && pwd)"
 cd "${repo_root}"
 
-venv="${MMHIER_VENV:-${repo_root}/.venv}"
+stack="${MMHIER_STACK:-onedl}"
+case "${stack}" in
+    onedl)    default_venv="${repo_root}/.venv"
+              stack_reqs=requirements/mmseg.txt
+              setuptools_req="setuptools>=77,<90" ;;
+    upstream) default_venv="${repo_root}/.venv-upstream"
+              stack_reqs=requirements/upstream.txt
+              setuptools_req="setuptools>=64,<70" ;;
+    *) echo "[setup_env] ERROR: MMHIER_STACK=${stack}: unknown stack; use onedl (default) or upstream" >&2
+       exit 2 ;;
+esac
+venv="${MMHIER_VENV:-${default_venv}}"
 stamp="${venv}/.mmhier-setup.stamp"
 torch_req="torch==2.13.0"
 
@@ -63,12 +86,12 @@ for f in setup.py setup.cfg pyproject.toml; do
     [[ -f "${f}" ]] && hash_inputs+=("${f}")
 done
 inputs_hash="$(
-    "${py}" - "${py_ver}" "${venv}" "${MMHIER_TORCH_INDEX_URL:-}" "${hash_inputs[@]}" <<'PYEOF'
+    "${py}" - "${py_ver}" "${venv}" "${MMHIER_TORCH_INDEX_URL:-}" "${stack}" "${hash_inputs[@]}" <<'PYEOF'
 import hashlib, sys
 h = hashlib.sha256()
-for a in sys.argv[1:4]:
+for a in sys.argv[1:5]:
     h.update(a.encode() + b"\0")
-for path in sys.argv[4:]:
+for path in sys.argv[5:]:
     h.update(path.encode() + b"\0")
     with open(path, "rb") as fh:
         h.update(fh.read())
@@ -78,7 +101,7 @@ PYEOF
 
 if [[ "${MMHIER_FORCE:-0}" != "1" && -x "${venv}/bin/python" && -f "${stamp}" ]] \
         && [[ "$(cat "${stamp}")" == "${inputs_hash}" ]]; then
-    log "venv ${venv} is up to date (stamp matches); nothing to do"
+    log "venv ${venv} (${stack} stack) is up to date (stamp matches); nothing to do"
     log "setup took $(( $(date +%s) - t_start )) s"
     exit 0
 fi
@@ -105,9 +128,10 @@ run_pip() {
 }
 
 log "upgrading pip / setuptools / wheel"
-# setuptools>=77: onedl-mmsegmentation's pyproject uses a PEP 639 license
-# string; it is built from its sdist with --no-build-isolation below.
-run_pip install --upgrade "pip>=24,<27" "setuptools>=77,<90" "wheel>=0.42"
+# onedl: setuptools>=77, as onedl-mmsegmentation's pyproject uses a PEP 639
+# license string; it is built from its sdist with --no-build-isolation below.
+# upstream: setuptools<70, as mmcv 2.1.0's setup.py imports pkg_resources.
+run_pip install --upgrade "pip>=24,<27" "${setuptools_req}" "wheel>=0.42"
 
 log "step 1/4: ${torch_req} (alone, first)"
 torch_args=()
@@ -116,14 +140,27 @@ if [[ -n "${MMHIER_TORCH_INDEX_URL:-}" ]]; then
 fi
 run_pip install ${torch_args[@]+"${torch_args[@]}"} "${torch_req}"
 
-log "step 2/4: requirements/runtime.txt + mmseg.txt + tests.txt"
+log "step 2/4: requirements/runtime.txt + ${stack_reqs#requirements/} + tests.txt"
 run_pip install \
     -r requirements/runtime.txt \
-    -r requirements/mmseg.txt \
+    -r "${stack_reqs}" \
     -r requirements/tests.txt
 
-log "step 3/4: requirements/mmcv_nodeps.txt (--no-deps: mmcv-lite, onedl-mmsegmentation)"
-run_pip install --no-deps --no-build-isolation -r requirements/mmcv_nodeps.txt
+if [[ "${stack}" == onedl ]]; then
+    log "step 3/4: requirements/mmcv_nodeps.txt (--no-deps: mmcv-lite, onedl-mmsegmentation)"
+    run_pip install --no-deps --no-build-isolation -r requirements/mmcv_nodeps.txt
+else
+    log "step 3/4: requirements/upstream_nodeps.txt (--no-deps: mmengine, mmsegmentation)"
+    run_pip install --no-deps -r requirements/upstream_nodeps.txt
+    t_mmcv=$(date +%s)
+    log "step 3/4: mmcv==2.1.0 with compiled ops (first time about 8.5 min on 2 cores; pip caches the wheel)"
+    MMCV_WITH_OPS=1 \
+        run_pip install --no-deps --no-build-isolation "mmcv==2.1.0"
+    log "mmcv took $(( $(date +%s) - t_mmcv )) s"
+    # built: torch requires setuptools>=77.0.3, and mmengine 0.10.7 imports
+    # pkg_resources at run time (gone from setuptools 81)
+    run_pip install "setuptools>=77.0.3,<81"
+fi
 
 if [[ -f setup.py || -f pyproject.toml ]]; then
     log "step 4/4: project (pip install --no-deps -e .)"
@@ -133,11 +170,20 @@ else
 fi
 
 # --- sanity check: the stack imports and torch was not swapped -------------
-"${vpy}" - <<'PYEOF'
+"${vpy}" - "${stack}" <<'PYEOF'
 import importlib.metadata as md
+import sys
 import torch, mmengine, mmcv, mmseg
 import mmengine.config.utils as cfg_utils
 assert torch.__version__.split("+")[0] == "2.13.0", torch.__version__
+if sys.argv[1] == "upstream":
+    import mmcv.ops  # compiled ops: mmseg 1.2.2 imports them at import time
+    for dist, version in (("mmengine", "0.10.7"), ("mmcv", "2.1.0"),
+                          ("mmsegmentation", "1.2.2")):
+        assert md.version(dist) == version, (dist, md.version(dist))
+    print("[setup_env] torch %s | mmengine %s | mmcv %s (ops) | mmseg %s"
+          % (torch.__version__, mmengine.__version__, mmcv.__version__, mmseg.__version__))
+    raise SystemExit(0)
 # mmhier's start-up hook (mmhier_config_alias.pth) lets `mmseg::` config bases
 # resolve on the onedl fork.
 assert cfg_utils.MODULE2PACKAGE["mmseg"] != "mmsegmentation", \
