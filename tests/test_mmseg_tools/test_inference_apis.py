@@ -4,6 +4,7 @@ and the ``MMSegInferencer``."""
 from __future__ import annotations
 
 import copy
+import inspect
 
 import numpy as np
 import pytest
@@ -75,9 +76,17 @@ def test_show_result_pyplot_paints_node_colours(model, images, taxonomy, tmp_pat
     assert out_file.is_file()
 
 
+def make_inferencer(checkpoint) -> MMSegInferencer:
+    """The demo config's inferencer on the CPU (without the progress bar
+    where MMSeg has the option: 1.2 has not)."""
+    quiet = {}
+    if 'show_progress' in inspect.signature(MMSegInferencer.__init__).parameters:
+        quiet['show_progress'] = False
+    return MMSegInferencer(str(DEMO_CONFIG), str(checkpoint), device='cpu', **quiet)
+
+
 def test_inferencer_predicts_node_ids(demo_data, checkpoint, model, images, taxonomy):
-    inferencer = MMSegInferencer(str(DEMO_CONFIG), str(checkpoint), device='cpu',
-                                 show_progress=False)
+    inferencer = make_inferencer(checkpoint)
     results = inferencer(images)
     leaves = set(taxonomy.leaf_indices.tolist())
     expected = [inference_model(model, path) for path in images]
@@ -95,8 +104,7 @@ def test_inferencer_draws_and_saves_predictions(demo_data, checkpoint, images, t
     from mmhier.taxonomy import load_taxonomy
     from mmhier.visualization import OVERLAY_ALPHA, hierarchical_palette, overlay
     from mmhier.visualization.overlay import LEGEND_WIDTH
-    inferencer = MMSegInferencer(str(DEMO_CONFIG), str(checkpoint), device='cpu',
-                                 show_progress=False)
+    inferencer = make_inferencer(checkpoint)
     results = inferencer(images[0], out_dir=str(tmp_path), return_vis=True,
                          opacity=OVERLAY_ALPHA)
     image = _image(images[0])

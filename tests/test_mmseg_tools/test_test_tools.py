@@ -48,8 +48,11 @@ def _node_maps(out: Path) -> dict:
 @pytest.mark.parametrize('tool', sorted(TOOLS))
 def test_out_and_show_dir(tool, tiny_config, checkpoint, output_nodes, tmp_path):
     out, shown = tmp_path / 'out', tmp_path / 'shown'
+    # interval=1: MMSeg 1.2's hook draws one test batch in `interval` (50 by
+    # default), MMSeg 1.4's every test batch
     proc = TOOLS[tool]('test.py', tiny_config, checkpoint, '--work-dir', tmp_path / 'work',
-                       '--out', out, '--show-dir', shown, cwd=tmp_path)
+                       '--out', out, '--show-dir', shown, '--cfg-options',
+                       'default_hooks.visualization.interval=1', cwd=tmp_path)
     assert proc.returncode == 0, output(proc)
     assert re.search(r'hier/city_like/mIoU: \d', proc.stdout), output(proc)
     maps = _node_maps(out)

@@ -240,6 +240,16 @@ def test_bad_file_raises_a_typed_error_naming_it(tmp_path, case):
 PHOTO_CASES = {key: case for key, case in CASES.items() if 'photo' in key}
 
 
+def opencv_decodes_truncated_jpeg() -> bool:
+    """Whether cv2.imdecode returns a (partly grey) image for a JPEG cut in
+    half instead of None: opencv-python 4.10 (the upstream stack) does, 4.12
+    does not."""
+    import cv2
+    _, jpeg = cv2.imencode('.jpg', np.full((32, 32, 3), 128, np.uint8))
+    half = np.frombuffer(jpeg.tobytes()[:len(jpeg) // 2], np.uint8)
+    return cv2.imdecode(half, cv2.IMREAD_COLOR) is not None
+
+
 @pytest.mark.parametrize('case', PHOTO_CASES.values(), ids=PHOTO_CASES.keys())
 def test_plain_load_image_from_file_gets_the_same_errors(tmp_path, case):
     cfg = DATASET_MAKERS[case.dataset](tmp_path)
@@ -248,6 +258,12 @@ def test_plain_load_image_from_file_gets_the_same_errors(tmp_path, case):
                        for step in cfg['pipeline']]
     culprit = case.culprit(tmp_path)
     case.breakage(culprit)
+    if case is CASES['vistas-photo-truncated-jpeg'] and opencv_decodes_truncated_jpeg():
+        # The documented gap (README, Datasets): the plain loader succeeds, so
+        # nothing is diagnosed; LoadCheckedImageFromFile still refuses the file.
+        sample = first_sample(cfg)
+        assert sample['inputs'].shape[0] == 3
+        return
     with pytest.raises(case.error) as info:
         first_sample(cfg)
     assert str(info.value).startswith(f'{culprit}: ') and case.says in str(info.value)

@@ -112,7 +112,7 @@ def test_seg_visualization_hook_draws_gt_boxes_and_predictions(tmp_path, tiny, s
         save_dir=str(tmp_path / 'run'))
     hook = SegVisualizationHook(draw=True, interval=1)
     if phase == 'test':
-        hook.after_test_iter(None, 0, {}, [scene.sample])
+        hook.after_test_iter(SimpleNamespace(iter=0), 0, {}, [scene.sample])
     else:
         hook.after_val_iter(SimpleNamespace(iter=0), 0, {}, [scene.sample])
     saved, = (tmp_path / 'run' / 'vis_data' / 'vis_image').glob(f'{phase}_street.png_*.png')
