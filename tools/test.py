@@ -53,7 +53,7 @@ from mmengine.config import Config  # noqa: E402
 
 from mmhier.tool_support import (CheckpointNotFoundError, ConfigError,  # noqa: E402
                                  add_cfg_options_argument, add_debug_argument,
-                                 build_runner, check_checkpoint, load_tool_config,
+                                 build_runner, load_tool_config, read_model_checkpoint,
                                  register_mmhier, run_tool)
 from mmhier.tool_support.checkpoints import check_fits_model, is_remote  # noqa: E402
 from mmhier.tool_support.config_files import find_assignment  # noqa: E402
@@ -200,12 +200,9 @@ def test(args: argparse.Namespace) -> None:
     taxonomy file is missing, the copy embedded in the checkpoint is used
     (a file that exists but differs is refused when the weights load).
     """
-    from mmhier.apis import register_checkpoint_taxonomies
     register_mmhier()
     cfg = build_config(args)
-    weights = check_checkpoint(args.checkpoint, purpose='CHECKPOINT argument')
-    if weights is not None:
-        register_checkpoint_taxonomies(weights, origin=args.checkpoint)
+    weights = read_model_checkpoint(args.checkpoint)
     runner = build_runner(cfg)
     if weights is not None:
         check_fits_model(args.checkpoint, weights, runner.model)
