@@ -8,18 +8,25 @@
   along its path; the decision is the most probable output node.
 
 Which child a classifier picks - the *first* maximal logit at exact ties - is
-:func:`classifier_choice`, the one home of that rule: the greedy decision and
-the loss's online refinement of box labels both call it.
+:func:`classifier_choice`, the one home of that rule (the loss's online
+refinement of box labels calls it); :func:`classifier_choices` applies the
+same rule (``argmax``) to all classifiers of a decision at once.
 
-Both rules work on per-classifier logits of one spatial size, with one loop
-over classifiers (not over classes or pixels), and compute every pixel with
-arithmetic that depends on that pixel's (finite) logits only - not on the
-tensor's extent or memory format - so deciding an image at once or in bands
-of rows gives identical results.
+Decisions work on the *decision channels* (:func:`decision_logits`: the
+classifiers' logits in the slot order of
+:class:`~mmhier.models.tables.DecisionTables`, one tensor per run of equally
+wide classifiers) with a number of
+full-resolution tensor operations that grows with the number of distinct
+classifier widths and with the tree's depth, not with the number of
+classifiers: one ``argmax`` or softmax per run of equally wide classifiers,
+then one gather per level (greedy) or one product per level (path). Every
+pixel is computed with arithmetic that depends on that pixel's (finite)
+logits only - not on the tensor's extent or memory format - so deciding an
+image at once or in bands of rows gives identical results.
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional, Sequence
+from typing import Sequence
 
 import torch
 from torch import Tensor
@@ -87,9 +94,122 @@ def exporting() -> bool:
                 or torch.onnx.is_in_onnx_export())
 
 
+def decision_logits(logits: Sequence[Tensor], tables: DecisionTables) -> list[Tensor]:
+    """The decision channels: the logits of the classifiers a decision uses,
+    in slot order (:class:`~mmhier.models.tables.DecisionTables`), one tensor
+    per run of equally wide classifiers (``tables.choice_groups``), so that
+    each run's channels are contiguous per pixel once upsampled.
+
+    Args:
+        logits: Per-classifier logits in ``taxonomy.classifiers`` order.
+        tables: Decision tables of the taxonomy (and level of detail).
+
+    Returns:
+        One tensor per run; together the ``T`` decision channels.
+
+    Shape:
+        - logits[j]: ``(N, K_j, H, W)``
+        - output[g]: ``(N, G_g * K_g, H, W)`` (``G_g`` classifiers of ``K_g``
+          children)
+    """
+    order = tables.decision_classifiers
+    return [logits[order[first]] if stop - first == 1 else
+            torch.cat([logits[j] for j in order[first:stop]], dim=1)
+            for _, first, stop, _, _ in tables.choice_groups]
+
+
+def _runs(values: Sequence[Tensor], tables: DecisionTables) -> list[Tensor]:
+    """Each run's channels-last values as ``(..., G_g, K_g)``."""
+    return [x.unflatten(-1, (stop - first, k))
+            for x, (k, first, stop, _, _) in zip(values, tables.choice_groups)]
+
+
+def classifier_choices(values: Sequence[Tensor], tables: DecisionTables) -> Tensor:
+    """Every decision classifier's choice (:func:`classifier_choice`: the
+    first maximal logit) at every pixel, one ``argmax`` per run of equally
+    wide classifiers.
+
+    Args:
+        values: Decision channels per run (:func:`decision_logits`),
+            channels last, any float dtype.
+        tables: Decision tables.
+
+    Returns:
+        Child position per pixel and slot, in ``tables.choice_dtype``.
+
+    Shape:
+        - values[g]: ``(N, H, W, G_g * K_g)``
+        - output: ``(N, H, W, S)``
+    """
+    return torch.cat([x.detach().argmax(dim=-1).to(tables.choice_dtype)
+                      for x in _runs(values, tables)], dim=-1)
+
+
+def greedy_descent(choices: Tensor, tables: DecisionTables) -> Tensor:
+    """Top-down greedy decision from every classifier's choice, level by level.
+
+    The root's choice places every pixel at a child; then, once per level,
+    each pixel at a node the descent decides at (``tables.node_slot``) moves
+    to the child that node's classifier picks there (a gather), every other
+    pixel stays. ``tables.depth`` full-resolution steps in all, however many
+    classifiers the taxonomy has; each classifier only decides on the pixels
+    its parent assigned to it.
+
+    Args:
+        choices: Child position per pixel and slot (:func:`classifier_choices`).
+        tables: Decision tables.
+
+    Returns:
+        Node index per pixel; always an output node.
+
+    Shape:
+        - choices: ``(N, H, W, S)``
+        - output: ``(N, H, W)`` int64
+    """
+    k_max = tables.slot_child_node.shape[1]
+    children = tables.slot_child_node.flatten()
+    root = tables.root_slot
+    node = children[choices[..., root].long() + root * k_max]
+    for _ in range(tables.depth - 1):
+        slot = tables.node_slot[node]
+        deciding = slot >= 0
+        slot = slot.clamp(min=0)
+        choice = choices.gather(-1, slot.unsqueeze(-1)).squeeze(-1).long()
+        node = torch.where(deciding, children[slot * k_max + choice], node)
+    return node
+
+
+def decision_probabilities(values: Sequence[Tensor], tables: DecisionTables) -> Tensor:
+    """Path probability of every output node from the decision channels: a
+    softmax per classifier (one per run of equally wide classifiers), then
+    the probabilities of each output node's path multiplied level by level.
+
+    Args:
+        values: Decision channels per run (:func:`decision_logits`),
+            channels last, any float dtype.
+        tables: Decision tables.
+
+    Returns:
+        Probabilities, fp32 (fp64 for fp64 values).
+
+    Shape:
+        - values[g]: ``(N, H, W, G_g * K_g)``
+        - output: ``(N, H, W, num_outputs)``
+    """
+    dtype = torch.promote_types(values[0].dtype, torch.float32)
+    probs = [x.to(dtype).softmax(dim=-1).flatten(-2) for x in _runs(values, tables)]
+    probs.append(probs[0].new_ones((*probs[0].shape[:-1], 1)))   # for shorter paths
+    flat = torch.cat(probs, dim=-1)
+    del probs
+    out = flat.index_select(-1, tables.path_index[0])
+    for index in tables.path_index[1:]:
+        out.mul_(flat.index_select(-1, index))
+    return out
+
+
 def decide_traceable(logits: Sequence[Tensor], size: Sequence, tables: DecisionTables,
                      rule: str = 'greedy', align_corners: bool = False) -> Tensor:
-    """Upsample every classifier's logits to ``size``
+    """Upsample the decision channels to ``size``
     (:func:`~mmhier.models.resize.upsample`) and decide, with tensor
     operations only (no Python conversion of a size, no branch on data): the
     exported form of the head's banded ``decide``, with the same node ids in
@@ -114,17 +234,17 @@ def decide_traceable(logits: Sequence[Tensor], size: Sequence, tables: DecisionT
     """
     if rule not in DECISION_RULES:
         raise ValueError(f'rule must be one of {DECISION_RULES}, got {rule!r}')
+    # a classifier below the output cut is not a decision channel: never upsampled
+    values = [upsample(x, size, align_corners).movedim(1, -1)
+              for x in decision_logits(logits, tables)]
     if rule == 'path':
-        return path_decision([upsample(x, size, align_corners) for x in logits], tables)
-    node = None
-    for j in tables.greedy_classifiers:   # a classifier below the cut is never upsampled
-        choice = classifier_choice(upsample(logits[j], size, align_corners))
-        node = greedy_step(node, j, choice, tables)
-    return node
+        return tables.output_nodes[decision_probabilities(values, tables).argmax(dim=-1)]
+    return greedy_descent(classifier_choices(values, tables), tables)
 
 
 def greedy_decision(logits: Sequence[Tensor], tables: DecisionTables) -> Tensor:
-    """Top-down greedy decision.
+    """Top-down greedy decision (the paper's rule), level by level
+    (:func:`greedy_descent`).
 
     Args:
         logits: Per-classifier logits in ``taxonomy.classifiers`` order.
@@ -137,10 +257,8 @@ def greedy_decision(logits: Sequence[Tensor], tables: DecisionTables) -> Tensor:
         - logits[j]: ``(N, K_j, H, W)``
         - output: ``(N, H, W)`` int64
     """
-    node = None
-    for j in tables.greedy_classifiers:
-        node = greedy_step(node, j, classifier_choice(logits[j]), tables)
-    return node
+    values = [x.movedim(1, -1) for x in decision_logits(logits, tables)]
+    return greedy_descent(classifier_choices(values, tables), tables)
 
 
 def greedy_from_choices(choices: Sequence[Tensor], tables: DecisionTables) -> Tensor:
@@ -148,7 +266,7 @@ def greedy_from_choices(choices: Sequence[Tensor], tables: DecisionTables) -> Te
 
     Args:
         choices: Per classifier, the child position it picks
-            (:func:`classifier_choice`).
+            (:func:`classifier_choice`), in ``taxonomy.classifiers`` order.
         tables: Decision tables of the taxonomy.
 
     Returns:
@@ -158,52 +276,13 @@ def greedy_from_choices(choices: Sequence[Tensor], tables: DecisionTables) -> Te
         - choices[j]: ``(N, H, W)`` int64
         - output: ``(N, H, W)`` int64
     """
-    node = None
-    for j in tables.greedy_classifiers:
-        node = greedy_step(node, j, choices[j], tables)
-    return node
+    return greedy_descent(torch.stack([choices[j] for j in tables.decision_classifiers],
+                                      dim=-1), tables)
 
 
-def greedy_step(node: Optional[Tensor], j: int, choice: Tensor,
-                tables: DecisionTables) -> Tensor:
-    """Classifier ``j``'s turn in the greedy descent.
-
-    The descent visits ``tables.greedy_classifiers`` in preorder, so a
-    parent has decided before its children; classifiers at or below output
-    nodes (a coarser level of detail) are not visited. The root's turn
-    (``node`` is ``None``) starts it: every pixel goes to the root's pick.
-    Afterwards classifier ``j`` moves exactly the pixels that currently sit
-    at its node to the child it picks. Pixels are independent, so an image
-    can take every turn band by band.
-
-    Args:
-        node: Node index per pixel so far; ``None`` before the root's turn.
-        j: Classifier index.
-        choice: Child position classifier ``j`` picks
-            (:func:`classifier_choice`).
-        tables: Decision tables of the taxonomy.
-
-    Returns:
-        Node index per pixel after this turn.
-
-    Shape:
-        - node, choice, output: ``(N, H, W)`` int64
-    """
-    picked = tables.child_node[j][choice]
-    if node is None:
-        return picked
-    return torch.where(node == tables.classifier_nodes[j], picked, node)
-
-
-def path_probabilities(logits: Iterable[Tensor], tables: DecisionTables) -> Tensor:
+def path_probabilities(logits: Sequence[Tensor], tables: DecisionTables) -> Tensor:
     """Probability of every output node: the product of the softmax
-    probabilities along its path.
-
-    Per pixel: a softmax over each classifier's children (computed pixel by
-    pixel, channels last), then for every output node the probabilities of
-    its path multiplied level by level from the root down. Logits are
-    consumed one classifier at a time (an iterator of bands keeps only one
-    upsampled classifier alive).
+    probabilities along its path (:func:`decision_probabilities`).
 
     Args:
         logits: Per-classifier logits in ``taxonomy.classifiers`` order.
@@ -217,20 +296,11 @@ def path_probabilities(logits: Iterable[Tensor], tables: DecisionTables) -> Tens
         - logits[j]: ``(N, K_j, H, W)``
         - output: ``(N, num_outputs, H, W)``
     """
-    probs = []
-    for x in logits:
-        dtype = torch.promote_types(x.dtype, torch.float32)
-        probs.append(x.movedim(1, -1).to(dtype).softmax(dim=-1))   # (N, H, W, K_j)
-    probs.append(probs[0].new_ones((*probs[0].shape[:-1], 1)))     # for shorter paths
-    flat = torch.cat(probs, dim=-1)
-    del probs
-    out = flat.index_select(-1, tables.path_index[0])
-    for index in tables.path_index[1:]:
-        out.mul_(flat.index_select(-1, index))
-    return out.movedim(-1, 1)
+    values = [x.movedim(1, -1) for x in decision_logits(logits, tables)]
+    return decision_probabilities(values, tables).movedim(-1, 1)
 
 
-def path_log_probs(logits: Iterable[Tensor], tables: DecisionTables) -> Tensor:
+def path_log_probs(logits: Sequence[Tensor], tables: DecisionTables) -> Tensor:
     """Log of :func:`path_probabilities` (``-inf`` where one underflows).
 
     Shape:
@@ -240,11 +310,12 @@ def path_log_probs(logits: Iterable[Tensor], tables: DecisionTables) -> Tensor:
     return path_probabilities(logits, tables).log()
 
 
-def path_decision(logits: Iterable[Tensor], tables: DecisionTables) -> Tensor:
+def path_decision(logits: Sequence[Tensor], tables: DecisionTables) -> Tensor:
     """Most probable output node by path probability (the first one at
     exact ties): the argmax of :func:`path_probabilities`.
 
     Returns:
         ``(N, H, W)`` int64 node indices.
     """
-    return tables.output_nodes[path_probabilities(logits, tables).argmax(dim=1)]
+    values = [x.movedim(1, -1) for x in decision_logits(logits, tables)]
+    return tables.output_nodes[decision_probabilities(values, tables).argmax(dim=-1)]

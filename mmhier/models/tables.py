@@ -29,15 +29,25 @@ class DecisionTables(nn.Module):
             :func:`~mmhier.models.output_nodes.output_nodes`).
 
     Attributes (buffers):
-        child_node: ``(C, K_max)`` node index of child ``k`` of classifier
-            ``j`` (-1 padding).
         output_index: ``(N,)`` output channel of every output node, else -1.
         output_nodes: ``(num_outputs,)`` node index of every output channel.
-        path_index: ``(L, num_outputs)`` flat classifier output (children
-            of all classifiers, concatenated in classifier order: ``T`` in
-            all) of the path to each output node at level ``1 .. L`` (``L``:
-            the deepest output node's level); ``T`` (one past the last)
-            where the path is shorter.
+        path_index: ``(L, num_outputs)`` decision channel (see below) of
+            the path to each output node at level ``1 .. L`` (``L``: the
+            deepest output node's level); ``T`` (one past the last decision
+            channel) where the path is shorter.
+        node_slot: ``(N,)`` slot (position in :attr:`decision_classifiers`)
+            of the classifier at every node the greedy descent decides at,
+            else -1 (leaves, output nodes and nodes below them).
+        slot_child_node: ``(S, K_max)`` node index of child ``k`` of the
+            classifier in slot ``s`` (-1 padding).
+
+    The *decision channels* are the logits of the classifiers a decision
+    uses (:attr:`decision_classifiers`: those above the output nodes) in
+    slot order: classifiers sorted by number of children (then preorder), so
+    the classifiers with ``K`` children form one run of channels
+    (:attr:`choice_groups`) and every classifier's choice or softmax is one
+    tensor operation per distinct ``K`` - not one per classifier. Channel
+    ``t`` is child ``t - first`` of a run's classifiers laid end to end.
     """
 
     def __init__(self, taxonomy: Taxonomy, outputs: Sequence[int]):
@@ -45,13 +55,6 @@ class DecisionTables(nn.Module):
         classifiers = taxonomy.classifiers
         num_nodes = taxonomy.num_nodes
         k_max = max(c.num_outputs for c in classifiers)
-        child_node = np.full((len(classifiers), k_max), -1, dtype=np.int64)
-        flat_of_node = np.full(num_nodes, -1, dtype=np.int64)  # non-root nodes
-        offset = 0
-        for c in classifiers:
-            child_node[c.index, :c.num_outputs] = c.child_indices
-            flat_of_node[c.child_indices] = offset + np.arange(c.num_outputs)
-            offset += c.num_outputs
         outputs = np.asarray(outputs, dtype=np.int64)
         is_output = np.zeros(num_nodes, dtype=bool)
         is_output[outputs] = True
@@ -59,12 +62,6 @@ class DecisionTables(nn.Module):
         output_index[outputs] = np.arange(len(outputs))
         anc = taxonomy.ancestor_at_level  # (L + 1, N)
         depth = int(taxonomy.node_level[outputs].max())  # deepest output node
-        path = np.full((depth, len(outputs)), offset, dtype=np.int64)
-        for k in range(1, depth + 1):
-            on_path = taxonomy.node_level[outputs] >= k
-            path[k - 1, on_path] = flat_of_node[anc[k][outputs[on_path]]]
-        #: Node index of every classifier (Python ints: loop bounds, no sync).
-        self.classifier_nodes: list[int] = [c.node_index for c in classifiers]
         # Classifiers below the root that a descent can reach: their node is
         # not an output node and no ancestor is one.
         reached = ~is_output.copy()
@@ -77,10 +74,51 @@ class DecisionTables(nn.Module):
         #: root first).
         self.greedy_classifiers: list[int] = [0] + [
             c.index for c in classifiers[1:] if reached[c.node_index]]
-        self.register_buffer('child_node', _long(child_node), False)
+        #: Classifiers a decision uses, in slot order (by number of children,
+        #: then preorder).
+        self.decision_classifiers: list[int] = sorted(
+            self.greedy_classifiers, key=lambda j: (classifiers[j].num_outputs, j))
+        #: Runs of slots with equal ``K``: ``(K, first slot, stop slot, first
+        #: channel, stop channel)`` (Python ints: slicing needs no sync).
+        self.choice_groups: list[tuple[int, int, int, int, int]] = []
+        channel_of_node = np.full(num_nodes, -1, dtype=np.int64)
+        node_slot = np.full(num_nodes, -1, dtype=np.int64)
+        slot_child_node = np.full((len(self.decision_classifiers), k_max), -1, dtype=np.int64)
+        channel = 0
+        for slot, j in enumerate(self.decision_classifiers):
+            c = classifiers[j]
+            k = c.num_outputs
+            if self.choice_groups and self.choice_groups[-1][0] == k:
+                _, first, _, first_channel, _ = self.choice_groups[-1]
+                self.choice_groups[-1] = (k, first, slot + 1, first_channel, channel + k)
+            else:
+                self.choice_groups.append((k, slot, slot + 1, channel, channel + k))
+            channel_of_node[c.child_indices] = channel + np.arange(k)
+            node_slot[c.node_index] = slot
+            slot_child_node[slot, :k] = c.child_indices
+            channel += k
+        #: Number of decision channels (``T``).
+        self.num_decision_channels = channel
+        #: Levels the greedy descent walks (the deepest output node's level).
+        self.depth = depth
+        #: Slot of the root classifier.
+        self.root_slot = self.decision_classifiers.index(0)
+        path = np.full((depth, len(outputs)), channel, dtype=np.int64)
+        for k in range(1, depth + 1):
+            on_path = taxonomy.node_level[outputs] >= k
+            path[k - 1, on_path] = channel_of_node[anc[k][outputs[on_path]]]
         self.register_buffer('output_index', _long(output_index), False)
         self.register_buffer('output_nodes', _long(outputs), False)
         self.register_buffer('path_index', _long(path), False)
+        self.register_buffer('node_slot', _long(node_slot), False)
+        self.register_buffer('slot_child_node', _long(slot_child_node), False)
+
+    @property
+    def choice_dtype(self) -> torch.dtype:
+        """Smallest integer dtype that holds every child position."""
+        k_max = self.slot_child_node.shape[1]
+        return torch.uint8 if k_max <= 256 else torch.int16 if k_max <= 1 << 15 \
+            else torch.int64
 
 
 class LossTables(nn.Module):

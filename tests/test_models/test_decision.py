@@ -110,15 +110,32 @@ def test_decision_tables_shapes(shipped):
     tax = shipped('cs_vistas_gtsdb')
     tables = DecisionTables(tax, output_nodes(tax))
     sizes = [c.num_outputs for c in tax.classifiers]
-    assert tables.child_node.shape == (len(sizes), max(sizes))
+    # slots: classifiers by number of children, then preorder
+    assert tables.decision_classifiers == sorted(range(len(sizes)),
+                                                 key=lambda j: (sizes[j], j))
+    assert [sizes[j] for j in tables.decision_classifiers] == sorted(sizes)
+    assert tables.slot_child_node.shape == (len(sizes), max(sizes))
     assert tables.path_index.shape == (tax.num_levels, tax.num_leaves)
     stop = list(tax.leaves).index('stop')
-    flat_names = [tax.nodes[n] for c in tax.classifiers for n in c.child_indices]
-    assert [flat_names[t] for t in tables.path_index[:, stop].tolist()] == [
+    channel_names = [tax.nodes[n] for j in tables.decision_classifiers
+                     for n in tax.classifiers[j].child_indices]
+    assert [channel_names[t] for t in tables.path_index[:, stop].tolist()] == [
         'Traffic Sign', 'Traffic Sign (Front)', 'stop']
     sky = list(tax.leaves).index('Sky')   # a level-1 leaf: padded below
     assert tables.path_index[1:, sky].tolist() == [sum(sizes)] * (tax.num_levels - 1)
     np.testing.assert_array_equal(tables.output_nodes.numpy(), tax.leaf_indices)
+    # runs of equal width, covering every slot and channel once
+    groups = tables.choice_groups
+    assert [g[0] for g in groups] == sorted(set(sizes))
+    assert [(g[1], g[3]) for g in groups[1:]] == [(g[2], g[4]) for g in groups[:-1]]
+    assert (groups[0][1], groups[0][3]) == (0, 0)
+    assert (groups[-1][2], groups[-1][4]) == (len(sizes), sum(sizes))
+    front = tax.classifier('Traffic Sign (Front)')
+    slot = tables.node_slot[front.node_index].item()
+    assert tables.decision_classifiers[slot] == front.index
+    assert tables.slot_child_node[slot, :front.num_outputs].tolist() == list(
+        front.child_indices)
+    assert (tables.node_slot[tax.leaf_indices] == -1).all()
 
 
 @pytest.mark.parametrize('rule', ['greedy', 'path'])

@@ -12,8 +12,9 @@ from mmseg.registry import MODELS
 from mmseg.utils import SampleList
 from torch import Tensor, nn
 
-from mmhier.models.decision import (DECISION_RULES, classifier_choice, decide_traceable,
-                                    exporting, greedy_step, path_probabilities)
+from mmhier.models.decision import (DECISION_RULES, classifier_choices, decide_traceable,
+                                    decision_logits, decision_probabilities, exporting,
+                                    greedy_descent)
 from mmhier.models.heads.branch import ClassifierBranch
 from mmhier.models.heads.taxonomy_state import TaxonomyStateMixin
 from mmhier.models.losses.hierarchical_loss import HierarchicalLoss
@@ -159,59 +160,65 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         dataset_index = torch.tensor(rows, device=labels.device)
         return self.loss_decode(logits, labels, dataset_index)
 
-    def _row_bands(self, seg_logits: Sequence[Tensor], size,
-                   rule: Optional[str] = None) -> list[tuple[int, int]]:
+    def _row_bands(self, runs: Sequence[Tensor], size, rule: Optional[str] = None
+                   ) -> list[tuple[int, int]]:
         """Bands of output rows within ``max_upsample_bytes`` (one band when
         the whole image fits).
 
-        Bytes per output row, in the compute dtype: a classifier's band holds
-        the source rows it reads, their two gathered copies and the blend at
-        logit width, and the upsampled row; greedy adds the choice and the
-        node maps of the descent, path every classifier's probabilities twice
-        (the softmax outputs and their concatenation) and two output-sized
-        maps.
+        Bytes per output row, in the compute dtype: the source rows a band
+        reads, their two gathered copies and the blend at logit width, and
+        the upsampled row, all over the ``T`` decision channels; greedy adds
+        the choices of the ``S`` decision classifiers and the node maps of
+        the descent, path the probabilities twice (the per-group softmax
+        outputs and their concatenation) and two output-sized maps.
 
         Args:
-            seg_logits: Per-classifier logits.
+            runs: The decision channels per run (:func:`decision_logits`).
             size: Output size ``(H, W)``.
             rule: The computation the bands are for (default: this head's
                 decision rule; ``'path'``: path probabilities).
         """
         height, width = (int(s) for s in size)
-        batch, in_height, in_width = seg_logits[0].shape[0], *seg_logits[0].shape[-2:]
-        item = compute_dtype(seg_logits[0].dtype).itemsize
-        k_max = max(x.shape[1] for x in seg_logits)
+        batch, _, in_height, in_width = runs[0].shape
+        channels = sum(x.shape[1] for x in runs)
+        item = compute_dtype(runs[0].dtype).itemsize
         source_rows = 3 + max(1, -(-in_height // max(1, height)))
-        row_bytes = item * k_max * (source_rows * in_width + width)
+        row_bytes = item * channels * (source_rows * in_width + 2 * width)
         if (rule or self.decision) == 'greedy':
-            row_bytes += 8 * width * 4
+            slots = len(self.tables.decision_classifiers)
+            row_bytes += width * (slots * (8 + self.tables.choice_dtype.itemsize) + 8 * 6)
         else:
-            total = sum(x.shape[1] for x in seg_logits)
-            row_bytes += item * width * (2 * total + 1 + 2 * self.out_channels) + 8 * width
+            row_bytes += item * width * (2 * channels + 2 + 2 * self.out_channels) \
+                + 8 * width
         return list(row_chunks(height, batch * row_bytes, self.max_upsample_bytes))
 
-    def _path_bands(self, seg_logits: Sequence[Tensor],
-                    size) -> Iterator[tuple[int, int, Tensor]]:
-        """Path probabilities of the output nodes, band by band.
+    def _bands(self, seg_logits: Sequence[Tensor], size,
+               rule: Optional[str] = None) -> Iterator[tuple[int, int, Tensor]]:
+        """The decision channels upsampled to ``size``, band by band.
 
         Yields:
-            ``(start, stop, probs)``: ``probs`` of rows ``start:stop``,
-            ``(N, num_outputs, stop - start, W)``.
+            ``(start, stop, values)``: rows ``start:stop`` of the upsampled
+            decision channels, per run, channels last:
+            ``(N, stop - start, W, G_g * K_g)``.
         """
-        ups = [BilinearRows(x, size, self.align_corners) for x in seg_logits]
-        for start, stop in self._row_bands(seg_logits, size, 'path'):
-            yield start, stop, path_probabilities((up(start, stop) for up in ups), self.tables)
+        runs = decision_logits(seg_logits, self.tables)
+        ups = [BilinearRows(x, size, self.align_corners) for x in runs]
+        for start, stop in self._row_bands(runs, size, rule):
+            yield start, stop, [up(start, stop).movedim(1, -1) for up in ups]
 
     def decide(self, seg_logits: Sequence[Tensor], size) -> Tensor:
         """Node decided for every output pixel.
 
-        The logits are upsampled (:class:`~mmhier.models.resize.BilinearRows`)
-        and decided in bands of rows within ``max_upsample_bytes`` - one band
-        when everything fits: for the greedy rule one classifier at a time
-        (band by band, keeping only the node map), for the path rule all
-        classifiers per band. Every pixel is computed with the same
-        arithmetic in any band, so the decision never depends on the budget,
-        in any dtype; it is the argmax of :meth:`predict_by_feat`'s scores.
+        The decision channels (every classifier's logits in one tensor,
+        :func:`~mmhier.models.decision.decision_logits`) are upsampled
+        (:class:`~mmhier.models.resize.BilinearRows`) and decided in bands
+        of rows within ``max_upsample_bytes`` - one band when everything
+        fits: per band, greedy takes every classifier's choice and descends
+        level by level (:func:`~mmhier.models.decision.greedy_descent`),
+        path computes the path probabilities. Every pixel is computed with
+        the same arithmetic in any band, so the decision never depends on the
+        budget, in any dtype; it is the argmax of :meth:`predict_by_feat`'s
+        scores.
 
         While a graph is recorded for export, the whole image is upsampled
         and decided at once with tensor operations only
@@ -231,17 +238,13 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         height, width = (int(s) for s in size)
         nodes = seg_logits[0].new_empty((seg_logits[0].shape[0], height, width),
                                         dtype=torch.long)
-        if self.decision == 'path':
-            for start, stop, probs in self._path_bands(seg_logits, size):
-                nodes[:, start:stop] = self.output_nodes[probs.argmax(dim=1)]
-            return nodes
-        bands = self._row_bands(seg_logits, size)
-        for turn, j in enumerate(self.tables.greedy_classifiers):
-            up = BilinearRows(seg_logits[j], size, self.align_corners)
-            for start, stop in bands:
-                band = nodes[:, start:stop]
-                band[...] = greedy_step(band if turn else None, j,
-                                        classifier_choice(up(start, stop)), self.tables)
+        for start, stop, values in self._bands(seg_logits, size):
+            if self.decision == 'path':
+                best = decision_probabilities(values, self.tables).argmax(dim=-1)
+                nodes[:, start:stop] = self.output_nodes[best]
+            else:
+                nodes[:, start:stop] = greedy_descent(classifier_choices(values, self.tables),
+                                                      self.tables)
         return nodes
 
     def output_scores(self, seg_logits: Sequence[Tensor], size) -> Tensor:
@@ -265,15 +268,16 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
             output: ``(N, num_outputs, H, W)``
         """
         if exporting():
-            return path_probabilities(
-                [upsample(x, size, self.align_corners) for x in seg_logits], self.tables)
+            values = [upsample(x, size, self.align_corners).movedim(1, -1)
+                      for x in decision_logits(seg_logits, self.tables)]
+            return decision_probabilities(values, self.tables).movedim(-1, 1)
         height, width = (int(s) for s in size)
         dtype = compute_dtype(seg_logits[0].dtype)
         scores = seg_logits[0].new_empty((seg_logits[0].shape[0], height, width,
-                                          self.out_channels), dtype=dtype).movedim(-1, 1)
-        for start, stop, probs in self._path_bands(seg_logits, size):
-            scores[:, :, start:stop] = probs
-        return scores
+                                          self.out_channels), dtype=dtype)
+        for start, stop, values in self._bands(seg_logits, size, 'path'):
+            scores[:, start:stop] = decision_probabilities(values, self.tables)
+        return scores.movedim(-1, 1)
 
     def predict_by_feat(self, seg_logits: Sequence[Tensor], batch_img_metas) -> Tensor:
         """Scores over the output nodes at input size; their argmax is

@@ -10,6 +10,7 @@ from mmseg.registry import MODELS
 
 from mmhier.models import (DecisionTables, greedy_decision, output_nodes, path_decision,
                            path_probabilities)
+from mmhier.models.decision import decision_logits
 from mmhier.models.resize import resize
 
 PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
@@ -129,10 +130,13 @@ def test_all_zero_logits_decide_the_first_child_everywhere(shipped):
 def test_budget_sets_the_bands_and_greedy_visits_every_classifier():
     head = head_for('greedy', ('cs_vistas_gtsdb', None, None), False)
     logits = random_logits(head, 1, 19, 27, torch.float32, 'gaussian', 0)
+    joint = decision_logits(logits, head.tables)
+    assert sum(x.shape[1] for x in joint) == sum(c.num_outputs
+                                                 for c in head.taxonomy.classifiers)
     head.max_upsample_bytes = 1
-    assert len(head._row_bands(logits, (39, 57))) == 39
+    assert len(head._row_bands(joint, (39, 57))) == 39
     head.max_upsample_bytes = 1 << 40
-    assert head._row_bands(logits, (39, 57)) == [(0, 39)]
+    assert head._row_bands(joint, (39, 57)) == [(0, 39)]
     tables = DecisionTables(head.taxonomy, output_nodes(head.taxonomy))
     assert tables.greedy_classifiers == list(range(head.taxonomy.num_classifiers))
 
