@@ -16,6 +16,7 @@ from mmhier.models.decision import (DECISION_RULES, classifier_choices, decide_t
                                     decision_logits, decision_probabilities, exporting,
                                     greedy_descent)
 from mmhier.models.heads.branch import ClassifierBranch
+from mmhier.models.heads.fused_branches import FusedClassifiers
 from mmhier.models.heads.taxonomy_state import TaxonomyStateMixin
 from mmhier.models.losses.hierarchical_loss import HierarchicalLoss
 from mmhier.models.output_nodes import output_nodes
@@ -58,7 +59,21 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         branch: Default adaptation sub-network: ``depth`` (bottleneck
             blocks), ``width`` and ``dilation``.
         branch_overrides: Per classifier node name, keys overriding
-            ``branch`` (e.g. ``{'Traffic Sign (Front)': dict(dilation=2)}``).
+            ``branch`` (e.g. ``{'Traffic Sign (Front)': dict(dilation=2)}``);
+            these classifiers always keep their own branch.
+        shared_branch: For large taxonomies: one adaptation sub-network
+            (``depth``, ``width``, ``dilation`` as ``branch``) shared by the
+            classifiers ``own_branches`` does not select, whose 1x1
+            classifiers and transposed convolutions are fused into a few
+            convolutions (:class:`~mmhier.models.heads.fused_branches.FusedClassifiers`).
+            ``None`` (default): every classifier has its own branch, as in
+            the paper.
+        own_branches: With ``shared_branch``, which classifiers keep their
+            own ``branch``: any of ``nodes`` (classifier node names),
+            ``max_level`` (classifiers at this level or above; the root
+            classifier is level 1) and ``min_outputs`` (classifiers with at
+            least this many children). ``None``: only those in
+            ``branch_overrides``.
         decision: ``'greedy'`` (the paper's top-down rule; scores are the
             one-hot decision) or ``'path'`` (scores are path probabilities).
         output_level: Stop the decision at this level (level of detail).
@@ -74,7 +89,9 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
 
     def __init__(self, taxonomy: Union[str, os.PathLike, Taxonomy], in_channels,
                  channels: int = 256, branch: Optional[dict] = None,
-                 branch_overrides: Optional[dict] = None, decision: str = 'greedy',
+                 branch_overrides: Optional[dict] = None,
+                 shared_branch: Optional[dict] = None, own_branches: Optional[dict] = None,
+                 decision: str = 'greedy',
                  output_level: Optional[int] = None,
                  output_stop_at: Optional[Sequence[str]] = None,
                  max_upsample_bytes: int = 1 << 29,
@@ -102,17 +119,29 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         self.max_upsample_bytes = max_upsample_bytes
         self.shared = ConvModule(self.in_channels, channels, 1, conv_cfg=self.conv_cfg,
                                  norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
-        self.branches = nn.ModuleList()
-        base = {**dict(depth=1, width=256, dilation=1), **(branch or {})}
+        layers = dict(conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg, act_cfg=self.act_cfg,
+                      dropout_ratio=self.dropout_ratio)
         overrides = dict(branch_overrides or {})
-        for c in self.taxonomy.classifiers:
-            cfg = dict(base, **overrides.pop(c.node, {}))
-            self.branches.append(ClassifierBranch(
-                channels, c.num_outputs, dropout_ratio=self.dropout_ratio,
-                conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg, act_cfg=self.act_cfg,
-                **cfg))
-        if overrides:
-            self.taxonomy.classifier(next(iter(overrides)))  # typed error + hint
+        for name in overrides:
+            self.taxonomy.classifier(name)  # typed error + hint
+        own = own_branch_classifiers(self.taxonomy, own_branches, overrides) \
+            if shared_branch is not None else list(range(self.taxonomy.num_classifiers))
+        #: Classifiers with their own branch (``branches[i]`` is classifier
+        #: ``own_classifiers[i]``); the others share :attr:`fused`.
+        self.own_classifiers: list[int] = own
+        self.fused_classifiers: list[int] = sorted(
+            set(range(self.taxonomy.num_classifiers)) - set(own))
+        base = {**dict(depth=1, width=256, dilation=1), **(branch or {})}
+        self.branches = nn.ModuleList(
+            ClassifierBranch(channels, self.taxonomy.classifiers[j].num_outputs,
+                             **{**base, **overrides.get(self.taxonomy.classifiers[j].node, {})},
+                             **layers)
+            for j in own)
+        self.fused = FusedClassifiers(
+            channels, [self.taxonomy.classifiers[j].num_outputs
+                       for j in self.fused_classifiers],
+            **{**dict(depth=1, width=256, dilation=1), **shared_branch}, **layers) \
+            if self.fused_classifiers else None
         self.tables = DecisionTables(self.taxonomy, outputs)
         self.register_taxonomy_record()
 
@@ -133,7 +162,13 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
             output[j]: ``(N, K_j, 2h, 2w)`` in ``taxonomy.classifiers`` order.
         """
         x = self.shared(self._transform_inputs(inputs))
-        return [branch(x) for branch in self.branches]
+        logits: list[Tensor] = [None] * self.taxonomy.num_classifiers
+        for j, branch in zip(self.own_classifiers, self.branches):
+            logits[j] = branch(x)
+        if self.fused is not None:
+            for j, x_j in zip(self.fused_classifiers, self.fused(x)):
+                logits[j] = x_j
+        return logits
 
     def _upsample(self, logits: Sequence[Tensor], size) -> list[Tensor]:
         return [F.interpolate(x, size=tuple(size), mode='bilinear',
@@ -305,3 +340,43 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         scores = seg_logits[0].new_zeros((batch, self.out_channels, height, width),
                                          dtype=torch.float32)
         return scores.scatter_(1, channel, 1.0)
+
+
+#: Keys of ``own_branches``.
+OWN_BRANCH_RULES = ('nodes', 'max_level', 'min_outputs')
+
+
+def own_branch_classifiers(taxonomy: Taxonomy, rule: Optional[dict],
+                           overrides: dict) -> list[int]:
+    """Classifiers that keep their own branch when the others share one.
+
+    Args:
+        taxonomy: The taxonomy.
+        rule: ``own_branches``: ``nodes``, ``max_level``, ``min_outputs``
+            (a classifier matching any of them keeps its branch), or ``None``.
+        overrides: ``branch_overrides`` (its classifiers keep their branch).
+
+    Returns:
+        Classifier indices, ascending.
+
+    Raises:
+        ValueError: An unknown key or a value of the wrong type.
+        UnknownNodeError: ``nodes`` names no classifier of the taxonomy.
+    """
+    rule = dict(rule or {})
+    unknown = sorted(set(rule) - set(OWN_BRANCH_RULES))
+    if unknown:
+        raise ValueError(f'own_branches: unknown key(s) {unknown}; use '
+                         f"{', '.join(OWN_BRANCH_RULES)}")
+    for key in ('max_level', 'min_outputs'):
+        value = rule.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f'own_branches.{key} must be an integer, got {value!r}')
+    names = rule.get('nodes') or []
+    if isinstance(names, str):
+        names = [names]
+    named = {taxonomy.classifier(name).index for name in [*names, *overrides]}
+    level, width = rule.get('max_level'), rule.get('min_outputs')
+    return [c.index for c in taxonomy.classifiers
+            if c.index in named or (level is not None and c.level <= level)
+            or (width is not None and c.num_outputs >= width)]
