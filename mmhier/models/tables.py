@@ -46,8 +46,11 @@ class DecisionTables(nn.Module):
     slot order: classifiers sorted by number of children (then preorder), so
     the classifiers with ``K`` children form one run of channels
     (:attr:`choice_groups`) and every classifier's choice or softmax is one
-    tensor operation per distinct ``K`` - not one per classifier. Channel
-    ``t`` is child ``t - first`` of a run's classifiers laid end to end.
+    tensor operation per distinct ``K`` - not one per classifier. Within a
+    run of ``G`` classifiers the channels are child-major: channel
+    ``first + k * G + g`` is child ``k`` of the run's ``g``-th classifier, so
+    a reduction over the children reads ``G`` contiguous values at a time
+    (vectorised across classifiers; fast even for two or three children).
     """
 
     def __init__(self, taxonomy: Taxonomy, outputs: Sequence[int]):
@@ -93,10 +96,14 @@ class DecisionTables(nn.Module):
                 self.choice_groups[-1] = (k, first, slot + 1, first_channel, channel + k)
             else:
                 self.choice_groups.append((k, slot, slot + 1, channel, channel + k))
-            channel_of_node[c.child_indices] = channel + np.arange(k)
             node_slot[c.node_index] = slot
             slot_child_node[slot, :k] = c.child_indices
             channel += k
+        for k, first, stop, first_channel, _ in self.choice_groups:   # child-major runs
+            for slot in range(first, stop):
+                children = classifiers[self.decision_classifiers[slot]].child_indices
+                channel_of_node[children] = first_channel + (slot - first) + \
+                    (stop - first) * np.arange(k)
         #: Number of decision channels (``T``).
         self.num_decision_channels = channel
         #: Levels the greedy descent walks (the deepest output node's level).

@@ -44,6 +44,8 @@ model = dict(
 HEADS = {
     'hier': ('HierarchicalDecodeHead', ", branch=dict(width=16)"),
     'path': ('HierarchicalDecodeHead', ", branch=dict(width=16), decision='path'"),
+    'shared': ('HierarchicalDecodeHead', ", branch=dict(width=16), "
+               "shared_branch=dict(width=16), own_branches=dict(max_level=1)"),
     'flat': ('FlatTaxonomyHead', ', num_convs=1, kernel_size=1, concat_input=False'),
     'fcn': ('FCNHead', ', num_convs=1, kernel_size=1, concat_input=False, num_classes=5'),
 }
@@ -103,7 +105,8 @@ def one_thread():
 
 @pytest.fixture(scope='session')
 def tiny(tmp_path_factory):
-    """``{name: (config, checkpoint)}`` for hier, path, flat and fcn, and
+    """``{name: (config, checkpoint)}`` for hier, path, shared (fused
+    classifier branches), flat and fcn, and
     ``'other'``: a hierarchical checkpoint of another taxonomy. The path-rule
     model has the hierarchical model's weights (the rule is not a weight)."""
     root = tmp_path_factory.mktemp('deploy')

@@ -97,6 +97,26 @@ def test_path_rule_and_flat_heads_export(tiny, name, request):
     np.testing.assert_array_equal(ExportedModel(str(path))(images)['nodes'], nodes)
 
 
+def test_fused_branch_head_exports_to_onnx(tiny, tmp_path):
+    """The large-taxonomy head (shared adaptation, fused classifiers, the
+    transposed convolutions as an einsum) decides in onnxruntime as in
+    PyTorch, at several sizes."""
+    config, checkpoint = tiny['shared']
+    wrapper = DeployableSegmentor(load_deploy_model(deploy_config(str(config)),
+                                                    str(checkpoint)), ('nodes',))
+    head = wrapper.head
+    assert head.fused is not None and head.own_classifiers == [0]
+    path = tmp_path / 'shared.onnx'
+    save_onnx(export_program(wrapper, SIZE, dynamic=True), str(path), wrapper.outputs, 18,
+              deploy_metadata(wrapper, export_size=SIZE, dynamic=True))
+    exported = ExportedModel(str(path))
+    for batch, height, width in RUNS[:3]:
+        images = sample_images((height, width), batch, seed=height)
+        nodes, _, _ = eager_outputs(wrapper, images)
+        assert len(np.unique(nodes)) > 2
+        np.testing.assert_array_equal(exported(images)['nodes'], nodes)
+
+
 def test_level_of_detail_export(tiny, hier_wrapper, level1_exported):
     """tools/export.py --level 1 (static, exported program) against the
     level-1 model in PyTorch and the full model cut at level 1."""

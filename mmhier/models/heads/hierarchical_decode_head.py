@@ -26,6 +26,10 @@ from mmhier.structures import IGNORE_INDEX
 from mmhier.taxonomy import Taxonomy, load_taxonomy
 
 
+#: The paper's adaptation sub-network: one 256-wide bottleneck block.
+DEFAULT_BRANCH = dict(depth=1, width=256, dilation=1)
+
+
 @MODELS.register_module()
 class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
     """Decode head generated from a taxonomy (Meletis & Dubbelman, IV 2018).
@@ -131,7 +135,7 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         self.own_classifiers: list[int] = own
         self.fused_classifiers: list[int] = sorted(
             set(range(self.taxonomy.num_classifiers)) - set(own))
-        base = {**dict(depth=1, width=256, dilation=1), **(branch or {})}
+        base = {**DEFAULT_BRANCH, **(branch or {})}
         self.branches = nn.ModuleList(
             ClassifierBranch(channels, self.taxonomy.classifiers[j].num_outputs,
                              **{**base, **overrides.get(self.taxonomy.classifiers[j].node, {})},
@@ -140,7 +144,7 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         self.fused = FusedClassifiers(
             channels, [self.taxonomy.classifiers[j].num_outputs
                        for j in self.fused_classifiers],
-            **{**dict(depth=1, width=256, dilation=1), **shared_branch}, **layers) \
+            **{**DEFAULT_BRANCH, **shared_branch}, **layers) \
             if self.fused_classifiers else None
         self.tables = DecisionTables(self.taxonomy, outputs)
         self.register_taxonomy_record()
@@ -234,7 +238,7 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         Yields:
             ``(start, stop, values)``: rows ``start:stop`` of the upsampled
             decision channels, per run, channels last:
-            ``(N, stop - start, W, G_g * K_g)``.
+            ``(N, stop - start, W, K_g * G_g)``.
         """
         runs = decision_logits(seg_logits, self.tables)
         ups = [BilinearRows(x, size, self.align_corners) for x in runs]

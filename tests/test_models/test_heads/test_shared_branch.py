@@ -72,6 +72,17 @@ def test_fused_runs_group_equal_widths_and_start_as_nearest_upsampling():
         (2, [1, 4]), (3, [0, 2, 5]), (5, [3])]
     assert fused.first_channel == [4, 0, 7, 13, 2, 10]
     assert [up.groups for up in fused.upsample] == [2, 3, 1]
+    generator = torch.Generator().manual_seed(0)
+    for up in fused.upsample:   # the grouped transposed convolution it computes
+        conv = torch.nn.ConvTranspose2d(up.in_channels, up.in_channels, 2, stride=2,
+                                        groups=up.groups)
+        with torch.no_grad():
+            up.weight.copy_(torch.randn(up.weight.shape, generator=generator))
+            up.bias.copy_(torch.randn(up.bias.shape, generator=generator))
+            conv.load_state_dict(up.state_dict())
+            x = torch.randn(2, up.in_channels, 3, 4, generator=generator)
+            torch.testing.assert_close(up(x), conv(x))
+        up.reset_parameters()
     x = torch.randn(1, 4, 3, 3)
     out = fused(x)
     logits = fused.classify(x)
