@@ -1,4 +1,4 @@
-"""``mmhier-taxonomy``: validate, show, export and draft taxonomy files.
+"""``mmhier-taxonomy``: validate, show, export, compare and draft taxonomy files.
 
 Exit codes:
 
@@ -164,6 +164,15 @@ def _cmd_export(args: argparse.Namespace, out: _Output) -> int:
     return EXIT_OK
 
 
+def _cmd_diff(args: argparse.Namespace, out: _Output) -> int:
+    import json
+
+    from mmhier.taxonomy.diff import diff_taxonomies
+    diff = diff_taxonomies(Taxonomy.from_file(args.old), Taxonomy.from_file(args.new))
+    out.out(json.dumps(diff.to_dict(), indent=2) if args.json else diff.format_text())
+    return EXIT_OK
+
+
 def _cmd_draft(args: argparse.Namespace, out: _Output) -> int:
     from mmhier.taxonomy.mapillary_draft import draft_from_mapillary
     text = draft_from_mapillary(args.config, dataset_key=args.dataset, name=args.name)
@@ -220,6 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help='output file (default: stdout; png: <taxonomy name>.png)')
     p.set_defaults(func=_cmd_export)
 
+    p = add('diff', 'nodes, classifiers and dataset mappings that changed from OLD to NEW')
+    p.add_argument('old', metavar='OLD')
+    p.add_argument('new', metavar='NEW')
+    p.add_argument('--json', action='store_true', help='print the differences as JSON')
+    p.set_defaults(func=_cmd_diff)
+
     p = add('draft-from-mapillary',
             "draft a taxonomy from a Mapillary Vistas config.json's '--' label paths")
     p.add_argument('config', metavar='CONFIG_JSON')
@@ -260,7 +275,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         status = EXIT_USAGE
     except TaxonomyError as exc:
         out.err(f'error: {exc}')
-        if args.command in ('show', 'export'):
+        if args.command in ('show', 'export', 'diff'):
             out.err('run `mmhier-taxonomy validate FILE` for the full report')
         status = EXIT_INVALID
     except (RecursionError, MemoryError) as exc:  # last line of defence
