@@ -72,6 +72,13 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
             convolutions (:class:`~mmhier.models.heads.fused_branches.FusedClassifiers`).
             ``None`` (default): every classifier has its own branch, as in
             the paper.
+        trainable_classifiers: Train only these classifiers (node names):
+            every other part of the head - the shared layer and the other
+            branches - is frozen (no gradients, norm layers kept in eval
+            mode). For adding a dataset to a migrated model without
+            forgetting (``tools/migrate_checkpoint.py`` prints the list);
+            freeze the backbone with its own options (``frozen_stages``,
+            ``norm_eval``). ``None`` (default): everything trains.
         own_branches: With ``shared_branch``, which classifiers keep their
             own ``branch``: any of ``nodes`` (classifier node names),
             ``max_level`` (classifiers at this level or above; the root
@@ -95,6 +102,7 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
                  channels: int = 256, branch: Optional[dict] = None,
                  branch_overrides: Optional[dict] = None,
                  shared_branch: Optional[dict] = None, own_branches: Optional[dict] = None,
+                 trainable_classifiers: Optional[Sequence[str]] = None,
                  decision: str = 'greedy',
                  output_level: Optional[int] = None,
                  output_stop_at: Optional[Sequence[str]] = None,
@@ -148,6 +156,37 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
             if self.fused_classifiers else None
         self.tables = DecisionTables(self.taxonomy, outputs)
         self.register_taxonomy_record()
+        #: Modules frozen by ``trainable_classifiers`` (empty: none).
+        self.frozen_modules: list[nn.Module] = []
+        if trainable_classifiers is not None:
+            self._freeze_all_but(trainable_classifiers)
+
+    def _freeze_all_but(self, names: Sequence[str]) -> None:
+        if isinstance(names, str):
+            names = [names]
+        trainable = {self.taxonomy.classifier(name).index for name in names}
+        fused = set(self.fused_classifiers)
+        if trainable & fused and not fused <= trainable:
+            raise ValueError(
+                'trainable_classifiers: the classifiers '
+                f'{sorted(self.taxonomy.classifiers[j].node for j in fused - trainable)} '
+                'share their fused branch with trainable ones and cannot be frozen apart; '
+                'give them own_branches, or make all fused classifiers trainable')
+        self.frozen_modules = [self.shared] + [
+            branch for j, branch in zip(self.own_classifiers, self.branches)
+            if j not in trainable]
+        if self.fused is not None and not fused <= trainable:
+            self.frozen_modules.append(self.fused)
+        for module in self.frozen_modules:
+            module.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> 'HierarchicalDecodeHead':
+        """As ``nn.Module.train``; frozen parts (``trainable_classifiers``)
+        stay in eval mode."""
+        super().train(mode)
+        for module in getattr(self, 'frozen_modules', ()):
+            module.eval()
+        return self
 
     @property
     def output_nodes(self) -> Tensor:
