@@ -1,4 +1,4 @@
-"""``mmhier-taxonomy``: validate, show, export, compare and draft taxonomy files.
+"""``mmhier-taxonomy``: validate, show, export, compare, merge and draft taxonomy files.
 
 Exit codes:
 
@@ -173,6 +173,12 @@ def _cmd_diff(args: argparse.Namespace, out: _Output) -> int:
     return EXIT_OK
 
 
+def _cmd_merge(args: argparse.Namespace, out: _Output) -> int:
+    from mmhier.taxonomy.merge import merge_label_spaces
+    _write_text(merge_label_spaces(args.relations, name=args.name), args.output, out)
+    return EXIT_OK
+
+
 def _cmd_draft(args: argparse.Namespace, out: _Output) -> int:
     from mmhier.taxonomy.mapillary_draft import draft_from_mapillary
     text = draft_from_mapillary(args.config, dataset_key=args.dataset, name=args.name)
@@ -228,6 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('-o', '--output', metavar='OUT',
                    help='output file (default: stdout; png: <taxonomy name>.png)')
     p.set_defaults(func=_cmd_export)
+
+    p = add('merge', 'build a taxonomy from label lists and a relations file')
+    p.add_argument('relations', metavar='RELATIONS',
+                   help='YAML naming the label lists and relating their classes')
+    p.add_argument('-o', '--output', metavar='OUT', help='output YAML (default: stdout)')
+    p.add_argument('--name', default=None, type=_non_empty, help='taxonomy name')
+    p.set_defaults(func=_cmd_merge)
 
     p = add('diff', 'nodes, classifiers and dataset mappings that changed from OLD to NEW')
     p.add_argument('old', metavar='OLD')
