@@ -29,7 +29,7 @@ mapping is filled in, and a dataset that labels only one child of a
 classifier gets ``supervision.skip`` for it (the single-child rule).
 
 Label lists: a YAML file (``classes: {id: name}``, optional ``annotation``,
-``num_ids``, ``ignore``), a CSV with ``id`` and ``name`` columns (a
+``encoding``, ``num_ids``, ``ignore``), a CSV with ``id`` and ``name`` columns (a
 ``readable`` column is preferred as the name; negative ids are skipped), a
 Mapillary Vistas ``config.json`` (``labels`` in id order, ``readable``
 names) or a Cityscapes ``labels.py`` (its ``Label(...)`` table).
@@ -71,6 +71,8 @@ class LabelList:
         key: Dataset key.
         classes: ``{id: name}`` of the classes, in id order.
         annotation: ``'pixel'`` or ``'box'``.
+        encoding: Label encoding of the dataset's files (``None``: the
+            taxonomy's default).
         num_ids: Size of the label space.
         ignored: Ids listed as ignored.
         source: Where it was read.
@@ -79,6 +81,7 @@ class LabelList:
     key: str
     classes: dict[int, str]
     annotation: str = 'pixel'
+    encoding: Optional[str] = None
     num_ids: Optional[int] = None
     ignored: set = field(default_factory=set)
     source: str = '<labels>'
@@ -114,7 +117,7 @@ def read_label_list(path: Union[str, os.PathLike], key: str) -> LabelList:
             if isinstance(value, dict) and value.get('ignore'):
                 ignored.add(label_id)
         return LabelList(key, dict(sorted(classes.items())), data.get('annotation', 'pixel'),
-                         data.get('num_ids'), ignored, source)
+                         data.get('encoding'), data.get('num_ids'), ignored, source)
     text = read_text(source, 'label list')
     if suffix == '.json':
         try:
@@ -208,6 +211,7 @@ def merge_label_spaces(relations: Union[str, os.PathLike], name: Optional[str] =
                        'label list', f'write `{key}: {{labels: FILE}}`')
         label_list = read_label_list(base / spec['labels'], str(key))
         label_list.annotation = spec.get('annotation', label_list.annotation)
+        label_list.encoding = spec.get('encoding', label_list.encoding)
         lists[str(key)] = label_list
     order = {key: i for i, key in enumerate(lists)}
 
@@ -358,6 +362,8 @@ def merge_label_spaces(relations: Union[str, os.PathLike], name: Optional[str] =
             else:
                 classes[i] = _Flow(name=class_name, node=names[concepts.find(ref)])
         entry: dict[str, Any] = {'annotation': label_list.annotation}
+        if label_list.encoding:
+            entry['encoding'] = label_list.encoding
         num_ids = label_list.num_ids or (max(label_list.classes) + 1)
         entry['num_ids'] = num_ids
         entry['classes'] = classes

@@ -76,10 +76,10 @@ def test_label_list_formats(tmp_path):
     assert read_label_list(tmp_path / 'config.json', 'v').classes == {
         0: 'Bird', 1: 'construction--road'}
     (tmp_path / 'list.yaml').write_text(
-        'annotation: box\nclasses: {0: stop, 1: {name: junk, ignore: true}}\n')
+        'annotation: box\nencoding: int32\nclasses: {0: stop, 1: {name: junk, ignore: true}}\n')
     listed = read_label_list(tmp_path / 'list.yaml', 'g')
-    assert (listed.classes, listed.ignored, listed.annotation) == (
-        {0: 'stop', 1: 'junk'}, {1}, 'box')
+    assert (listed.classes, listed.ignored, listed.annotation, listed.encoding) == (
+        {0: 'stop', 1: 'junk'}, {1}, 'box', 'int32')
     vistas = read_label_list(LISTS / 'mapillary_vistas_v1.2.csv', 'v')
     assert vistas.classes[50] == 'Traffic Sign (Front)' and len(vistas.classes) == 66
     cityscapes = read_label_list(LISTS / 'cityscapes.csv', 'c')
@@ -98,7 +98,10 @@ def write_case(tmp_path, relations: str) -> Path:
 def test_superclass_named_after_the_coarse_class_and_same(tmp_path):
     path = write_case(tmp_path, 'within:\n  - [b.asphalt, a.road]\n  - [b.marking, a.road]\n'
                                 'same:\n  - [a.truck, b.lorry]\n')
+    path.write_text(path.read_text().replace('b: {labels: b.yaml}',
+                                             'b: {labels: b.yaml, encoding: uint16}'))
     tax = Taxonomy.from_string(merge_label_spaces(path))
+    assert tax.dataset('b').encoding == 'uint16'
     assert tax.children('road') == ('asphalt', 'marking')
     assert tax.children(tax.root) == ('road', 'sky', 'car', 'truck', 'vehicle')
     assert {c.id: c.node for c in tax.dataset('b').classes} == {
