@@ -394,14 +394,15 @@ def _ref_name(lists: dict[str, LabelList], ref: tuple) -> str:
 
 
 def _disambiguate(names: dict, lists: dict, members: dict, order: dict) -> None:
-    """Two concepts with one name: suffix all but the first with their dataset."""
+    """Two concepts with one name (ignoring case, as validation does): suffix
+    all but the first with their dataset."""
     seen: dict[str, tuple] = {}
     for concept in sorted(names, key=lambda c: min((order[k], i) for k, i in members[c])):
         name = names[concept]
-        if name in seen:
+        if name.casefold() in seen:
             key = min(members[concept], key=lambda r: order[r[0]])[0]
             names[concept] = f'{name} ({key})'
-        seen[names[concept]] = concept
+        seen[names[concept].casefold()] = concept
 
 
 def _add_single_child_skips(doc: dict) -> None:

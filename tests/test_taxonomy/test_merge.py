@@ -109,6 +109,19 @@ def test_superclass_named_after_the_coarse_class_and_same(tmp_path):
     assert tax.dataset('a').skip == ()
 
 
+def test_classes_named_alike_but_not_one_concept_get_a_dataset_suffix(tmp_path):
+    """a.road covers b's road surface classes, one of them called Road: two
+    different nodes, so the later dataset's gets its dataset's name."""
+    path = write_case(tmp_path, 'within:\n  - {classes: [b.asphalt, b.marking], in: a.road}\n')
+    (tmp_path / 'b.yaml').write_text(
+        'classes: {0: asphalt, 1: marking, 2: sky, 3: vehicle, 4: lorry, 5: Road}\n')
+    path.write_text(path.read_text().replace('[b.asphalt, b.marking]',
+                                             '[b.asphalt, b.marking, b.Road]'))
+    tax = Taxonomy.from_string(merge_label_spaces(path))
+    assert tax.children('road') == ('asphalt', 'marking', 'Road (b)')
+    assert {c.id: c.node for c in tax.dataset('a').classes}[0] == 'road'
+
+
 @pytest.mark.parametrize('relations, line, says', [
     ('within:\n  - [b.asphalt, a.road]\n  - [b.marking, a.road]\n  - [b.asphalt, a.car]\n',
      5, 'b.asphalt is within two classes, a.road (line 3) and a.car'),
