@@ -159,6 +159,7 @@ def test_what_the_tool_prints(migrated, tmp_path, capsys):
     ('no_head', 'holds 0 mmhier heads'),
     ('bad_taxonomy', 'TaxonomyValidationError'),
     ('fused', 'shared_branch'),
+    ('flat', 'not a HierarchicalDecodeHead with one branch per classifier'),
 ])
 def test_bad_inputs_are_one_error_line(migrated, tmp_path, capsys, case, says):
     old, _ = migrated
@@ -172,6 +173,10 @@ def test_bad_inputs_are_one_error_line(migrated, tmp_path, capsys, case, says):
     if case == 'fused':
         fused = build_head(V1, shared_branch=dict(width=8))
         state = {f'decode_head.{k}': v for k, v in fused.state_dict().items()}
+    if case == 'flat':
+        flat = MODELS.build(dict(type='FlatTaxonomyHead', taxonomy=str(V1), in_channels=4,
+                                 channels=4, num_convs=1, norm_cfg=dict(type='BN')))
+        state = {f'decode_head.{k}': v for k, v in flat.state_dict().items()}
     if case != 'missing':
         torch.save({'state_dict': state}, checkpoint)
     tool = load_tool('migrate_checkpoint')

@@ -145,6 +145,13 @@ def migrate_state_dict(state_dict: Mapping[str, Any], new: Taxonomy,
             old_branches.setdefault(int(match[1]), {})[match[2]] = value
         elif key != prefix + RECORD_BUFFER:
             out[key] = value
+    if sorted(old_branches) != list(range(old.num_classifiers)):
+        raise MigrationError(
+            f'the checkpoint\'s head {prefix.rstrip(".") or "(top level)"} has '
+            f'{len(old_branches)} classifier branches for the {old.num_classifiers} '
+            f'classifiers of its taxonomy {old.name!r}: not a HierarchicalDecodeHead '
+            'with one branch per classifier (a FlatTaxonomyHead has none); migration '
+            'carries those heads only')
     out[prefix + RECORD_BUFFER] = encode_record(taxonomy_record(new))
     generator = torch.Generator().manual_seed(seed)
     template = old_branches[0]
