@@ -61,8 +61,8 @@ def run(args: argparse.Namespace) -> None:
     migration = migrate_state_dict(state_dict, new, seed=args.seed)
     print(migration.diff.format_text())
     print(migration.format_text())
-    meta = dict(checkpoint.get('meta') or {}) if isinstance(checkpoint.get('meta'), dict) \
-        else {}
+    meta = checkpoint.get('meta')
+    meta = dict(meta) if isinstance(meta, dict) else {}
     meta.update(migrated_from=str(args.checkpoint), taxonomy_hash=new.tree_hash)
     for key in ('iter', 'epoch', 'message_hub'):
         meta.pop(key, None)

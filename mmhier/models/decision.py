@@ -211,6 +211,25 @@ def decision_probabilities(values: Sequence[Tensor], tables: DecisionTables) -> 
     return out
 
 
+def decide_runs(values: Sequence[Tensor], tables: DecisionTables, rule: str) -> Tensor:
+    """Node decided at every pixel from the decision channels.
+
+    Args:
+        values: Decision channels per run (:func:`decision_logits`),
+            channels last.
+        tables: Decision tables.
+        rule: ``'greedy'`` (:func:`greedy_descent`) or ``'path'`` (the most
+            probable output node, the first one at exact ties).
+
+    Shape:
+        - values[g]: ``(N, H, W, K_g * G_g)``
+        - output: ``(N, H, W)`` int64
+    """
+    if rule == 'path':
+        return tables.output_nodes[decision_probabilities(values, tables).argmax(dim=-1)]
+    return greedy_descent(classifier_choices(values, tables), tables)
+
+
 def decide_traceable(logits: Sequence[Tensor], size: Sequence, tables: DecisionTables,
                      rule: str = 'greedy', align_corners: bool = False) -> Tensor:
     """Upsample the decision channels to ``size``
@@ -241,9 +260,7 @@ def decide_traceable(logits: Sequence[Tensor], size: Sequence, tables: DecisionT
     # a classifier below the output cut is not a decision channel: never upsampled
     values = [upsample(x, size, align_corners).movedim(1, -1)
               for x in decision_logits(logits, tables)]
-    if rule == 'path':
-        return tables.output_nodes[decision_probabilities(values, tables).argmax(dim=-1)]
-    return greedy_descent(classifier_choices(values, tables), tables)
+    return decide_runs(values, tables, rule)
 
 
 def greedy_decision(logits: Sequence[Tensor], tables: DecisionTables) -> Tensor:
@@ -262,7 +279,7 @@ def greedy_decision(logits: Sequence[Tensor], tables: DecisionTables) -> Tensor:
         - output: ``(N, H, W)`` int64
     """
     values = [x.movedim(1, -1) for x in decision_logits(logits, tables)]
-    return greedy_descent(classifier_choices(values, tables), tables)
+    return decide_runs(values, tables, 'greedy')
 
 
 def greedy_from_choices(choices: Sequence[Tensor], tables: DecisionTables) -> Tensor:
@@ -322,4 +339,4 @@ def path_decision(logits: Sequence[Tensor], tables: DecisionTables) -> Tensor:
         ``(N, H, W)`` int64 node indices.
     """
     values = [x.movedim(1, -1) for x in decision_logits(logits, tables)]
-    return tables.output_nodes[decision_probabilities(values, tables).argmax(dim=-1)]
+    return decide_runs(values, tables, 'path')

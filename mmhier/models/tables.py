@@ -6,6 +6,7 @@ is never rebuilt in the forward pass.
 """
 from __future__ import annotations
 
+from itertools import groupby
 from typing import Optional, Sequence
 
 import numpy as np
@@ -87,23 +88,18 @@ class DecisionTables(nn.Module):
         channel_of_node = np.full(num_nodes, -1, dtype=np.int64)
         node_slot = np.full(num_nodes, -1, dtype=np.int64)
         slot_child_node = np.full((len(self.decision_classifiers), k_max), -1, dtype=np.int64)
-        channel = 0
-        for slot, j in enumerate(self.decision_classifiers):
-            c = classifiers[j]
-            k = c.num_outputs
-            if self.choice_groups and self.choice_groups[-1][0] == k:
-                _, first, _, first_channel, _ = self.choice_groups[-1]
-                self.choice_groups[-1] = (k, first, slot + 1, first_channel, channel + k)
-            else:
-                self.choice_groups.append((k, slot, slot + 1, channel, channel + k))
-            node_slot[c.node_index] = slot
-            slot_child_node[slot, :k] = c.child_indices
-            channel += k
-        for k, first, stop, first_channel, _ in self.choice_groups:   # child-major runs
-            for slot in range(first, stop):
-                children = classifiers[self.decision_classifiers[slot]].child_indices
-                channel_of_node[children] = first_channel + (slot - first) + \
-                    (stop - first) * np.arange(k)
+        widths = [classifiers[j].num_outputs for j in self.decision_classifiers]
+        slot = channel = 0
+        for k, run in groupby(widths):
+            size = len(list(run))
+            self.choice_groups.append((k, slot, slot + size, channel, channel + k * size))
+            for g in range(size):   # child-major: child k of the g-th is k * size + g
+                c = classifiers[self.decision_classifiers[slot + g]]
+                node_slot[c.node_index] = slot + g
+                slot_child_node[slot + g, :k] = c.child_indices
+                channel_of_node[c.child_indices] = channel + g + size * np.arange(k)
+            slot += size
+            channel += k * size
         #: Number of decision channels (``T``).
         self.num_decision_channels = channel
         #: Levels the greedy descent walks (the deepest output node's level).

@@ -187,13 +187,13 @@ def diff_taxonomies(old: Taxonomy, new: Taxonomy) -> TaxonomyDiff:
     moved = tuple((to_new(n), to_new(old.parent(n)), new.parent(to_new(n)))
                   for n in in_both if n != old.root
                   and to_new(old.parent(n)) != new.parent(to_new(n)))
-    old_inner = {to_new(c.node) for c in old.classifiers}
+    old_inner = {to_new(c.node): c for c in old.classifiers}
     new_inner = {c.node for c in new.classifiers}
     changes = []
     for c in new.classifiers:
-        if c.node not in old_inner:
+        old_c = old_inner.get(c.node)
+        if old_c is None:
             continue
-        old_c = next(o for o in old.classifiers if to_new(o.node) == c.node)
         old_children = tuple(old.nodes[i] for i in old_c.child_indices)
         new_children = tuple(new.nodes[i] for i in c.child_indices)
         carried = [to_new(n) for n in old_children]

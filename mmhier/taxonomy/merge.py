@@ -310,8 +310,7 @@ def merge_label_spaces(relations: Union[str, os.PathLike], name: Optional[str] =
                            + ' -> '.join(_ref_name(lists, n) for n in seen + [node]) + ')',
                            f'remove one of the relations on lines {lines}')
             seen.append(node)
-    roots = sorted({concepts.find(r) for r in concepts.parent} - set(parent),
-                   key=lambda c: c)
+    roots = sorted({concepts.find(r) for r in concepts.parent} - set(parent))
     children: dict[tuple, list[tuple]] = {}
     for child, top in parent.items():
         children.setdefault(top, []).append(child)
@@ -349,7 +348,7 @@ def merge_label_spaces(relations: Union[str, os.PathLike], name: Optional[str] =
 
     for concept in used:
         collect(concept)
-    _disambiguate(names, lists, members, order)
+    _disambiguate(names, members, order)
     tree = {names[c]: nest(c) for c in sorted(used, key=sort_key)}
     root_name = 'root' if 'root' not in names.values() else 'taxonomy root'
     datasets: dict[str, Any] = {}
@@ -393,7 +392,7 @@ def _ref_name(lists: dict[str, LabelList], ref: tuple) -> str:
     return f'{ref[0]}.{lists[ref[0]].classes[ref[1]]}'
 
 
-def _disambiguate(names: dict, lists: dict, members: dict, order: dict) -> None:
+def _disambiguate(names: dict, members: dict, order: dict) -> None:
     """Two concepts with one name (ignoring case, as validation does): suffix
     all but the first with their dataset."""
     seen: dict[str, tuple] = {}

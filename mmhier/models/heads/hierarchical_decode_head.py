@@ -12,9 +12,8 @@ from mmseg.registry import MODELS
 from mmseg.utils import SampleList
 from torch import Tensor, nn
 
-from mmhier.models.decision import (DECISION_RULES, classifier_choices, decide_traceable,
-                                    decision_logits, decision_probabilities, exporting,
-                                    greedy_descent)
+from mmhier.models.decision import (DECISION_RULES, decide_runs, decide_traceable,
+                                    decision_logits, decision_probabilities, exporting)
 from mmhier.models.heads.branch import ClassifierBranch
 from mmhier.models.heads.fused_branches import FusedClassifiers
 from mmhier.models.heads.taxonomy_state import TaxonomyStateMixin
@@ -317,12 +316,7 @@ class HierarchicalDecodeHead(TaxonomyStateMixin, BaseDecodeHead):
         nodes = seg_logits[0].new_empty((seg_logits[0].shape[0], height, width),
                                         dtype=torch.long)
         for start, stop, values in self._bands(seg_logits, size):
-            if self.decision == 'path':
-                best = decision_probabilities(values, self.tables).argmax(dim=-1)
-                nodes[:, start:stop] = self.output_nodes[best]
-            else:
-                nodes[:, start:stop] = greedy_descent(classifier_choices(values, self.tables),
-                                                      self.tables)
+            nodes[:, start:stop] = decide_runs(values, self.tables, self.decision)
         return nodes
 
     def output_scores(self, seg_logits: Sequence[Tensor], size) -> Tensor:

@@ -197,7 +197,5 @@ def migrate_state_dict(state_dict: Mapping[str, Any], new: Taxonomy,
                 fresh = value
             out[target + name] = fresh
         result.adapted[c.node] = (len(carried), c.num_outputs)
-    result.dropped = [c.node for c in old.classifiers
-                      if to_new.get(c.node, c.node) not in
-                      {n.node for n in new.classifiers}]
+    result.dropped = list(diff.classifiers_removed)
     return result
