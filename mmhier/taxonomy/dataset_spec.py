@@ -105,6 +105,53 @@ def _attribute_problems(attributes: dict, where: str, line: Optional[int],
     return ok
 
 
+def _parse_node_set(raw: dict, name: str, where: str, line: Optional[int],
+                    out: ProblemCollector) -> Optional[tuple[str, ...]]:
+    """Reads a class's ``nodes``: a non-empty list of distinct node names (one
+    name alone is a list of one).
+
+    Returns:
+        The names in file order, or ``None`` (with errors) when unusable.
+    """
+    value, set_line = raw['nodes'], line_of(raw, 'nodes') or line
+    if isinstance(value, list):
+        items = [(item, source_text(value, i), item_line(value, i) or set_line)
+                 for i, item in enumerate(value)]
+    elif isinstance(value, dict) or (value is None and not source_text(raw, 'nodes')):
+        items = None
+    else:
+        items = [(value, source_text(raw, 'nodes'), set_line)]
+    if not items:
+        shown = 'is empty' if items == [] or value is None else \
+            f'must be a list of node names, not {short_repr(value)}'
+        out.error('bad-node-set', f'{where}: class {name!r}: nodes {shown}',
+                  'write e.g. `nodes: [car, truck]` (the pixel is one of these nodes), '
+                  '`node: car` for one node, or `ignore: true`', set_line)
+        return None
+    names: list[str] = []
+    first_line: dict[str, Optional[int]] = {}
+    ok = True
+    for item, text, at in items:
+        if isinstance(item, (dict, list)):
+            out.error('bad-node-set', f'{where}: class {name!r}: nodes entry '
+                      f'{short_repr(item)} is not a node name',
+                      'list node names: `nodes: [car, truck]`', at)
+            ok = False
+            continue
+        node = item if plain_name(item) else read_name(item, text, f'{where}: nodes entry',
+                                                       at, out)
+        if node is None:
+            ok = False
+        elif node in first_line:
+            out.error('duplicate-node', f'{where}: class {name!r} lists node {node!r} '
+                      'twice in nodes', 'list every node of the set once', at)
+            ok = False
+        else:
+            first_line[node] = at
+            names.append(node)
+    return tuple(names) if ok else None
+
+
 def _parse_class(label_id: Any, raw: Any, dataset: str, line: Optional[int],
                  id_text: Optional[str], value_text: Optional[str],
                  out: ProblemCollector) -> Optional[DatasetClass]:
@@ -122,7 +169,8 @@ def _parse_class(label_id: Any, raw: Any, dataset: str, line: Optional[int],
             return None if name is None else DatasetClass(label_id, name, name, {}, line)
         out.error('bad-class', f'{where}: expected a class name or a mapping with '
                   f'name/node/ignore, got {short_repr(raw)}',
-                  "write e.g. `7: {name: road, node: driveable}` or `8: sidewalk`", line)
+                  "write e.g. `7: {name: road, node: driveable}`, `8: sidewalk` or "
+                  "`9: {name: vehicle, nodes: [car, truck]}`", line)
         return None
     if not raw.keys() <= _CLASS_KEY_SET or getattr(raw, 'duplicates', None):
         check_keys(raw, CLASS_KEYS, where, out)
@@ -141,12 +189,21 @@ def _parse_class(label_id: Any, raw: Any, dataset: str, line: Optional[int],
         out.error('bad-value', f'{where}: ignore must be true or false, not '
                   f'{short_repr(ignore)}', '', line)
         ignore = False
-    if ignore and 'node' in raw:
-        out.error('bad-class', f'{where}: class {name!r} is ignored but also maps to '
-                  f'node {short_repr(raw["node"])}', 'remove `node` or `ignore: true`',
-                  line)
-    node: Optional[str] = None
-    if not ignore:
+    if 'node' in raw and 'nodes' in raw:
+        out.error('bad-class', f'{where}: class {name!r} has both `node` and `nodes`',
+                  'keep `node: X` for one node or `nodes: [X, Y]` for a node set', line)
+    for key in ('node', 'nodes'):
+        if ignore and key in raw:
+            out.error('bad-class', f'{where}: class {name!r} is ignored but also maps to '
+                      f'{key} {short_repr(raw[key])}', f'remove `{key}` or `ignore: true`',
+                      line)
+    nodes: tuple[str, ...] = ()
+    if not ignore and 'nodes' in raw:
+        parsed_nodes = _parse_node_set(raw, name, where, line, out)
+        if parsed_nodes is None:
+            return None
+        nodes = parsed_nodes
+    elif not ignore:
         node = raw.get('node', name)
         if node is None and not source_text(raw, 'node'):
             out.error('empty-name', f'{where}: class {name!r} maps to an empty node '
@@ -157,6 +214,7 @@ def _parse_class(label_id: Any, raw: Any, dataset: str, line: Optional[int],
                              line_of(raw, 'node') or line, out)
             if node is None:
                 return None
+        nodes = (node,)
     attributes = raw.get('attributes')
     if attributes is None:
         attributes = {}
@@ -167,7 +225,7 @@ def _parse_class(label_id: Any, raw: Any, dataset: str, line: Optional[int],
         attributes = {}
     elif attributes and not _attribute_problems(attributes, where, line, out):
         attributes = {}
-    return DatasetClass(label_id, name, node, dict(attributes), line)
+    return DatasetClass(label_id, name, nodes, dict(attributes), line)
 
 
 def _parse_names(raw: Any, where: str, container: Any, key: str,
@@ -202,14 +260,21 @@ def _parse_names(raw: Any, where: str, container: Any, key: str,
 
 
 def _parse_classes(raw: dict, key: str, where: str, line: Optional[int],
-                   out: ProblemCollector) -> list[DatasetClass]:
+                   out: ProblemCollector) -> tuple[list[DatasetClass], IdRanges]:
+    """Reads ``classes``.
+
+    Returns:
+        The classes in id order, and the (integer) ids whose entries had
+        errors.
+    """
     classes_raw = raw.get('classes')
     classes: list[DatasetClass] = []
+    rejected: list[int] = []
     if not isinstance(classes_raw, dict) or not classes_raw:
         out.error('no-classes', f'{where} has no classes',
                   'add `classes:` mapping label ids to taxonomy nodes',
                   line_of(raw, 'classes') if 'classes' in raw else line)
-        return classes
+        return classes, IdRanges()
     dup_texts = getattr(classes_raw, 'duplicate_texts', {})
     for i, (label_id, line_dup) in enumerate(getattr(classes_raw, 'duplicates', ())):
         shown = short_repr(label_id)
@@ -225,6 +290,8 @@ def _parse_classes(raw: dict, key: str, where: str, line: Optional[int],
         parsed = _parse_class(label_id, value, key, lines.get(label_id),
                               id_texts.get(label_id), value_texts.get(label_id), out)
         if parsed is None:
+            if type(label_id) is int and label_id >= 0:
+                rejected.append(label_id)
             continue
         if parsed.name in names:
             first = names[parsed.name]
@@ -236,7 +303,7 @@ def _parse_classes(raw: dict, key: str, where: str, line: Optional[int],
             names[parsed.name] = parsed
         classes.append(parsed)
     classes.sort(key=lambda c: c.id)
-    return classes
+    return classes, IdRanges.from_ids(rejected)
 
 
 def _check_ignored_classes(entries: list[tuple[int, int, Optional[int]]],
@@ -304,7 +371,7 @@ def parse_dataset(key: Any, raw: Any, datasets: Any,
                   f"use one of {', '.join(ENCODINGS)}", line_of(raw, 'encoding'))
         encoding = 'int32'
 
-    classes = _parse_classes(raw, key, where, line, out)
+    classes, rejected = _parse_classes(raw, key, where, line, out)
     entries = _parse_id_list(raw.get('ignore_ids'), f'{where}: ignore_ids',
                              line_of(raw, 'ignore_ids'), raw, out)
     _check_overlaps(entries, where, out)
@@ -331,4 +398,4 @@ def parse_dataset(key: Any, raw: Any, datasets: Any,
                             f'{where}: description', line_of(raw, 'description'), out)
     return DatasetSpec(key, annotation, encoding, num_ids, tuple(classes), ignore_ids,
                        force, skip, description, line,
-                       dict(getattr(raw, 'key_lines', {})))
+                       dict(getattr(raw, 'key_lines', {})), rejected)

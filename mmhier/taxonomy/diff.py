@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Optional
 
+from mmhier.taxonomy.node_sets import format_target
 from mmhier.taxonomy.taxonomy import Taxonomy
 
 
@@ -44,8 +45,9 @@ class MappingChange:
         dataset: Dataset key.
         id: Label id.
         name: The class name (NEW's, else OLD's).
-        old_node: Node in OLD (``None``: ignored or not listed).
-        new_node: Node in NEW (``None``: ignored or not listed).
+        old_node: Node in OLD, a node set as ``[a, b]`` (``None``: ignored or
+            not listed).
+        new_node: Node in NEW, likewise.
     """
 
     dataset: str
@@ -126,12 +128,12 @@ def _describe(change: ClassifierChange) -> str:
 
 
 def _mapped_ids(tax: Taxonomy) -> dict[str, frozenset]:
-    """Node -> the (dataset, id) pairs that map to it."""
+    """Node -> the (dataset, id) pairs that map to it (alone or in a set)."""
     out: dict[str, set] = {}
     for key, spec in tax.datasets.items():
         for c in spec.classes:
-            if c.node is not None:
-                out.setdefault(c.node, set()).add((key, c.id))
+            for node in c.nodes:
+                out.setdefault(node, set()).add((key, c.id))
     return {node: frozenset(ids) for node, ids in out.items()}
 
 
@@ -209,11 +211,13 @@ def diff_taxonomies(old: Taxonomy, new: Taxonomy) -> TaxonomyDiff:
         after = {c.id: c for c in new.dataset(key).classes}
         for label_id in sorted(set(before) | set(after)):
             a, b = before.get(label_id), after.get(label_id)
-            old_node = a.node if a is not None else None
-            new_node = b.node if b is not None else None
-            if (to_new(old_node) if old_node else None) != new_node:
-                mapping_changes.append(MappingChange(key, label_id, (b or a).name,
-                                                     old_node, new_node))
+            old_nodes = a.nodes if a is not None else ()
+            new_nodes = b.nodes if b is not None else ()
+            if {to_new(n) for n in old_nodes} != set(new_nodes):
+                mapping_changes.append(MappingChange(
+                    key, label_id, (b or a).name,
+                    format_target(old_nodes) if old_nodes else None,
+                    format_target(new_nodes) if new_nodes else None))
     return TaxonomyDiff(
         old.name, new.name, old.tree_hash, new.tree_hash, old.content_hash,
         new.content_hash, added, removed, tuple(renames.items()), moved,

@@ -12,7 +12,7 @@ ENCODINGS = {'uint8': 2**8 - 1, 'uint16': 2**16 - 1, 'int32': 2**31 - 1}
 TOP_LEVEL_KEYS = ('name', 'description', 'tree', 'datasets')
 DATASET_KEYS = ('description', 'annotation', 'encoding', 'num_ids', 'ignore_ids',
                 'classes', 'supervision')
-CLASS_KEYS = ('name', 'node', 'ignore', 'attributes')
+CLASS_KEYS = ('name', 'node', 'nodes', 'ignore', 'attributes')
 SUPERVISION_KEYS = ('force', 'skip')
 
 
@@ -23,20 +23,41 @@ class DatasetClass:
     Args:
         id: The label id as stored in the dataset's label images/files.
         name: The dataset's own name of the class.
-        node: The taxonomy node it maps to; ``None`` when ignored.
+        nodes: The taxonomy node(s) it maps to: one node (``node: car``), or
+            a **node set** (``nodes: [car, truck]``: the pixel is one of
+            these nodes, a partial label); empty when ignored. A single name
+            is accepted and becomes a 1-tuple, ``None`` becomes ``()``.
         attributes: Free-form data kept with the class (e.g. a sign's shape).
         line: Line of the entry in the taxonomy file.
     """
 
     id: int
     name: str
-    node: Optional[str]
+    nodes: tuple[str, ...]
     attributes: Mapping[str, Any] = field(default_factory=dict)
     line: Optional[int] = None
 
+    def __post_init__(self) -> None:
+        if self.nodes is None or isinstance(self.nodes, str):
+            object.__setattr__(self, 'nodes', () if self.nodes is None else (self.nodes,))
+        elif not isinstance(self.nodes, tuple):
+            object.__setattr__(self, 'nodes', tuple(self.nodes))
+
     @property
     def ignored(self) -> bool:
-        return self.node is None
+        """The class maps to no node."""
+        return not self.nodes
+
+    @property
+    def is_node_set(self) -> bool:
+        """The class maps to a set of two or more nodes (a partial label)."""
+        return len(self.nodes) > 1
+
+    @property
+    def node(self) -> Optional[str]:
+        """The node of a single-node class; ``None`` for ignored classes and
+        node sets (use :attr:`nodes`)."""
+        return self.nodes[0] if len(self.nodes) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -56,6 +77,8 @@ class DatasetSpec:
         description: Free text.
         line: Line of the dataset's key.
         key_lines: Lines of the dataset's own keys (for messages).
+        rejected_ids: Ids whose class entry had errors (already reported;
+            validation does not report them again as unmapped).
     """
 
     key: str
@@ -69,6 +92,7 @@ class DatasetSpec:
     description: str = ''
     line: Optional[int] = None
     key_lines: Mapping[str, int] = field(default_factory=dict)
+    rejected_ids: IdRanges = IdRanges()
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Human-readable summary of a taxonomy (the ``show`` command)."""
 from __future__ import annotations
 
-from mmhier.taxonomy.taxonomy import Taxonomy
 from mmhier.taxonomy.id_ranges import IdRanges, format_ids
+from mmhier.taxonomy.node_sets import format_target
+from mmhier.taxonomy.taxonomy import Taxonomy
 
 
 #: Deepest indentation drawn, in characters; deeper nodes are drawn with the
@@ -32,16 +33,21 @@ def _tree_rows(tax: Taxonomy) -> list[tuple[str, str]]:
 
 
 def _ids_per_node(tax: Taxonomy, key: str) -> dict[str, str]:
+    """Node -> its ids, then ``{id}`` for each node set it is a member of."""
     by_node: dict[str, list[int]] = {}
+    in_sets: dict[str, list[int]] = {}
     for cls in tax.dataset(key).classes:
-        if cls.node is not None:
-            by_node.setdefault(cls.node, []).append(cls.id)
-    return {node: format_ids(ids) for node, ids in by_node.items()}
+        for node in cls.nodes:
+            (in_sets if cls.is_node_set else by_node).setdefault(node, []).append(cls.id)
+    return {node: ', '.join(([format_ids(by_node[node])] if node in by_node else [])
+                            + [f'{{{i}}}' for i in in_sets.get(node, [])])
+            for node in {**by_node, **in_sets}}
 
 
 def format_tree(tax: Taxonomy) -> str:
     """The tree with levels, classifier sizes ``[k]`` and, per dataset, the
-    label ids that map to each node."""
+    label ids that map to each node (``{7}``: id 7 is a node set holding the
+    node)."""
     rows = _tree_rows(tax)
     keys = tax.dataset_keys
     ids = [_ids_per_node(tax, k) for k in keys]
@@ -70,8 +76,8 @@ def format_classifiers(tax: Taxonomy) -> str:
 def format_dataset(tax: Taxonomy, key: str) -> str:
     """Label space size, what a dataset labels and which classifiers it trains."""
     d = tax.dataset(key)
-    mapped = [c for c in d.classes if c.node is not None]
-    ignored = IdRanges.from_ids(c.id for c in d.classes if c.node is None).union(
+    mapped = [c for c in d.classes if not c.ignored]
+    ignored = IdRanges.from_ids(c.id for c in d.classes if c.ignored).union(
         d.ignore_ids)
     nodes = tax.labelled_nodes(key)
     inner = [n for n in nodes if not tax.is_leaf(n)]
@@ -80,14 +86,23 @@ def format_dataset(tax: Taxonomy, key: str) -> str:
              + (f' [{ignored}]' if ignored else '')]
     lines.append(f'  labels {len(nodes)} nodes: {len(nodes) - len(inner)} leaves'
                  + (f", coarse (inner) nodes: {', '.join(inner)}" if inner else ''))
+    node_sets = [f'{c.id} {c.name} = {format_target(c.nodes)}'
+                 for c in d.classes if c.is_node_set]
+    if node_sets:
+        lines.append(f"  node sets (partial labels): {'; '.join(node_sets)}")
     trained = tax.trained_classifiers(key)
     lines.append(f"  trains: {', '.join(trained) or '(nothing)'}")
     not_trained = []
     for c in tax.classifiers:
-        supplied = tax.supplied_children(key, c.node)
-        if supplied and c.node not in trained:
-            not_trained.append(f"{c.node} (labels only {', '.join(supplied)})"
-                               if len(supplied) == 1 else f'{c.node} (skip)')
+        common = tax.common_children(key, c.node)
+        if not tax.supplied_children(key, c.node) or c.node in trained:
+            continue
+        if c.node in d.skip:
+            not_trained.append(f'{c.node} (skip)')
+        elif len(common) == 1 and tax.supplied_children(key, c.node) == common:
+            not_trained.append(f'{c.node} (labels only {common[0]})')
+        else:
+            not_trained.append(f"{c.node} (every label allows {', '.join(common)})")
     if not_trained:
         lines.append(f"  does not train: {'; '.join(not_trained)}")
     if d.force:

@@ -11,13 +11,16 @@ import hashlib
 import json
 import os
 from functools import cached_property
-from typing import Any, NamedTuple, Optional, Union
+from typing import Any, Iterable, NamedTuple, Optional, Union
 
 import networkx as nx
 import numpy as np
 
 from mmhier.taxonomy.errors import (Problem, TaxonomyValidationError,
                                     UnknownDatasetError, UnknownNodeError)
+from mmhier.taxonomy.node_sets import (ANY, NO_TARGET, SEVERAL, allowed_children,
+                                       common_children, distinguishes, format_target,
+                                       lowest_common_ancestor, reduce_node_set)
 from mmhier.taxonomy.spec import DatasetSpec, TaxonomySpec, did_you_mean, parse_spec
 from mmhier.taxonomy.validation import ValidationResult, validate_spec
 from mmhier.taxonomy.yaml_io import gc_paused, parse_yaml, read_text, read_yaml
@@ -110,7 +113,7 @@ class Taxonomy:
         self.spec = spec
         self.warnings: tuple[Problem, ...] = tuple(p for p in problems if not p.is_error)
         self._tree = result.tree
-        self._supplied: dict[str, dict[int, set[int]]] = result.supplied
+        self._supplied: dict[str, dict[int, set[frozenset[int]]]] = result.supplied
         self._datasets: dict[str, DatasetSpec] = {d.key: d for d in spec.datasets}
         self._per_dataset_cache: dict[tuple[str, str], np.ndarray] = {}
         #: The YAML text it was built from (``None`` for :meth:`from_dict`).
@@ -378,6 +381,130 @@ class Taxonomy:
         matrix[anc.ravel(), columns.ravel()] = True
         return _readonly(matrix)
 
+    # -------------------------------------------------------------- targets
+    def _class_members(self, cls: Any) -> tuple[int, ...]:
+        """A class's reduced target (node indices in preorder)."""
+        return reduce_node_set(self._tree, (self._tree.index[n] for n in cls.nodes))
+
+    @cached_property
+    def _node_set_index(self) -> dict[tuple[int, ...], int]:
+        index: dict[tuple[int, ...], int] = {}
+        for d in self._datasets.values():
+            for c in d.classes:
+                if c.is_node_set:
+                    members = self._class_members(c)
+                    if len(members) > 1:
+                        index.setdefault(members, self.num_nodes + len(index))
+        return index
+
+    @property
+    def node_sets(self) -> tuple[tuple[str, ...], ...]:
+        """The distinct node sets the datasets' classes map to (reduced: no
+        member below another; two or more members), in order of first
+        appearance; set ``s`` is target ``num_nodes + s``."""
+        return tuple(tuple(self._tree.names[m] for m in members)
+                     for members in self._node_set_index)
+
+    @property
+    def num_targets(self) -> int:
+        """Number of label targets: every node, then every node set
+        (:mod:`mmhier.taxonomy.node_sets`). Equals :attr:`num_nodes` when no
+        class maps to a node set."""
+        return self.num_nodes + len(self._node_set_index)
+
+    @cached_property
+    def target_members(self) -> tuple[tuple[int, ...], ...]:
+        """``(T,)`` node indices of every target: ``(n,)`` for node ``n``,
+        then each node set's members."""
+        return tuple((n,) for n in range(self.num_nodes)) + tuple(self._node_set_index)
+
+    def target_name(self, target: int) -> str:
+        """A target for messages: the node name, or ``'[car, truck]'``."""
+        return format_target([self._tree.names[m] for m in self.target_members[target]])
+
+    def target_of(self, members: Iterable[int]) -> Optional[int]:
+        """The target of a set of node indices, reduced (a set that reduces
+        to one node is that node); ``None`` when no class maps to that set.
+
+        Args:
+            members: Node indices.
+        """
+        members = reduce_node_set(self._tree, (int(m) for m in members))
+        if len(members) == 1:
+            return members[0]
+        return self._node_set_index.get(members)
+
+    @cached_property
+    def target_lca(self) -> np.ndarray:
+        """``(T,)`` int64 deepest node at or above every member of each target
+        (the node itself for a node target): what the label says for sure;
+        levels, classifier views and colours use it."""
+        return _readonly(np.array([lowest_common_ancestor(self._tree, m)
+                                   for m in self.target_members], dtype=np.int64))
+
+    @cached_property
+    def target_choices(self) -> np.ndarray:
+        """What every classifier learns from a pixel of every target.
+
+        Entry ``[j, t]`` is the position of the one allowed child of
+        classifier ``j`` (:func:`~mmhier.taxonomy.node_sets.allowed_children`),
+        :data:`~mmhier.taxonomy.node_sets.NO_TARGET` (-1) when ``j`` is on
+        no path to the target, :data:`~mmhier.taxonomy.node_sets.SEVERAL`
+        (-2) when some but not all children are allowed (a partial label;
+        see :meth:`allowed_children`), or
+        :data:`~mmhier.taxonomy.node_sets.ANY` (-3) when a node set allows
+        them all (no term; every decision agrees). Columns ``< N`` equal
+        :attr:`classifier_targets`.
+
+        Shape:
+            ``(num_classifiers, T)`` int64.
+        """
+        table = np.full((self.num_classifiers, self.num_targets), NO_TARGET, dtype=np.int64)
+        table[:, :self.num_nodes] = self.classifier_targets
+        for members, target in self._node_set_index.items():
+            for node, children in allowed_children(self._tree, members).items():
+                j = self.classifier_of_node[node]
+                table[j, target] = self.child_position[next(iter(children))] \
+                    if len(children) == 1 else SEVERAL \
+                    if len(children) < len(self._tree.children[node]) else ANY
+        return _readonly(table)
+
+    def allowed_children(self, classifier: int) -> np.ndarray:
+        """The children classifier ``classifier`` may choose for a pixel of
+        every target.
+
+        Args:
+            classifier: Classifier index.
+
+        Returns:
+            ``(T, K)`` bool, read-only: row ``t`` marks the allowed children:
+            one for an ordinary target, several for a partial label, all
+            for :data:`~mmhier.taxonomy.node_sets.ANY`, none where the
+            classifier is on no path to the target.
+        """
+        c = self.classifiers[classifier]
+        choice = self.target_choices[classifier]
+        table = np.zeros((self.num_targets, c.num_outputs), dtype=bool)
+        single = np.flatnonzero(choice >= 0)
+        table[single, choice[single]] = True
+        table[choice == ANY] = True
+        for members, target in self._node_set_index.items():
+            if choice[target] == SEVERAL:
+                allowed = allowed_children(self._tree, members)[c.node_index]
+                table[target, self.child_position[sorted(allowed)]] = True
+        return _readonly(table)
+
+    @cached_property
+    def node_set_cover(self) -> np.ndarray:
+        """``(S, N)`` bool: ``[s, n]`` true when node ``n`` is at or below a
+        member of node set ``s`` (a prediction ``n`` falls in the set)."""
+        anc, depth = self.ancestor_at_level, self._tree.depth
+        cover = np.zeros((len(self._node_set_index), self.num_nodes), dtype=bool)
+        for s, members in enumerate(self._node_set_index):
+            for m in members:
+                cover[s] |= anc[depth[m]] == m
+        return _readonly(cover)
+
     # ------------------------------------------------------------- datasets
     @property
     def dataset_keys(self) -> tuple[str, ...]:
@@ -407,8 +534,10 @@ class Taxonomy:
             self._per_dataset_cache[key, table] = _readonly(build(self._datasets[key]))
         return self._per_dataset_cache[key, table]
 
-    def label_to_node(self, key: str) -> np.ndarray:
-        """Lookup table dataset label id -> node index (:data:`IGNORE` if ignored).
+    def label_to_target(self, key: str) -> np.ndarray:
+        """Lookup table dataset label id -> target (:data:`IGNORE` if ignored):
+        the node id of a single-node class, ``num_nodes + s`` of a class of
+        node set ``s`` (:attr:`node_sets`).
 
         Returns:
             ``(num_ids,)`` int64; ``lut[label_image]`` maps a whole label map.
@@ -416,9 +545,24 @@ class Taxonomy:
         def build(d: DatasetSpec) -> np.ndarray:
             lut = np.full(d.num_ids, IGNORE, dtype=np.int64)
             for c in d.classes:
-                if c.node is not None:
-                    lut[c.id] = self._tree.index[c.node]
+                if not c.ignored:
+                    members = self._class_members(c)
+                    lut[c.id] = members[0] if len(members) == 1 \
+                        else self._node_set_index[members]
             return lut
+        return self._cached(key, 'label_to_target', build)
+
+    def label_to_node(self, key: str) -> np.ndarray:
+        """Lookup table dataset label id -> node index (:data:`IGNORE` if
+        ignored); a class of a node set gives the set's deepest common
+        ancestor (:attr:`target_lca`), what its label says for sure.
+
+        Returns:
+            ``(num_ids,)`` int64; ``lut[label_image]`` maps a whole label map.
+        """
+        def build(d: DatasetSpec) -> np.ndarray:
+            targets = self.label_to_target(key)
+            return np.where(targets >= 0, self.target_lca[targets], IGNORE)
         return self._cached(key, 'label_to_node', build)
 
     def node_to_dataset_class(self, key: str) -> np.ndarray:
@@ -426,6 +570,10 @@ class Taxonomy:
 
         A node maps to the id of its deepest ancestor-or-self that the dataset
         labels: predictions finer than the dataset's labels go up the tree.
+        A member of a node set counts as labelled by the set's class unless
+        a single-node class maps to it (for a gt pixel of a node set,
+        evaluation accepts any node of the set: see
+        :attr:`node_set_cover`).
 
         Returns:
             ``(N,)`` int64 dataset ids, :data:`IGNORE` where the dataset has
@@ -433,15 +581,34 @@ class Taxonomy:
         """
         def build(d: DatasetSpec) -> np.ndarray:
             mapped = np.full(self.num_nodes, IGNORE, dtype=np.int64)
-            for c in reversed(d.classes):  # the smallest id wins on shared nodes
-                if c.node is not None:
-                    mapped[self._tree.index[c.node]] = c.id
+            targets = self.label_to_target(key)
+            for c in reversed(d.classes):  # node sets: the smallest id wins
+                if targets[c.id] >= self.num_nodes:
+                    mapped[list(self.target_members[targets[c.id]])] = c.id
+            for c in reversed(d.classes):  # then nodes; the smallest id wins
+                if 0 <= targets[c.id] < self.num_nodes:
+                    mapped[targets[c.id]] = c.id
             result = np.full(self.num_nodes, IGNORE, dtype=np.int64)
             for row in self.ancestor_at_level:  # shallow to deep: deeper wins
                 candidate = mapped[row]
                 result = np.where(candidate >= 0, candidate, result)
             return result
         return self._cached(key, 'node_to_dataset_class', build)
+
+    def target_to_dataset_class(self, key: str) -> np.ndarray:
+        """``(T,)`` int64 dataset class id of a gt pixel of every target: a
+        node's :meth:`node_to_dataset_class`, a node set's class (the
+        smallest id among classes of that set; :data:`IGNORE` for sets the
+        dataset does not use)."""
+        def build(d: DatasetSpec) -> np.ndarray:
+            table = np.full(self.num_targets, IGNORE, dtype=np.int64)
+            table[:self.num_nodes] = self.node_to_dataset_class(key)
+            targets = self.label_to_target(key)
+            for c in reversed(d.classes):   # a set that reduces to a node is that node
+                if targets[c.id] >= self.num_nodes:
+                    table[targets[c.id]] = c.id
+            return table
+        return self._cached(key, 'target_to_dataset_class', build)
 
     def leaf_to_dataset_class(self, key: str) -> np.ndarray:
         """``(num_leaves,)`` dataset id of every leaf (see
@@ -451,24 +618,39 @@ class Taxonomy:
                             lambda d: self.node_to_dataset_class(key)[self.leaf_indices])
 
     def labelled_nodes(self, key: str) -> tuple[str, ...]:
-        """Nodes a dataset labels, in preorder."""
+        """Nodes a dataset labels (single-node classes' nodes and node-set
+        members), in preorder."""
         index = self._tree.index
-        nodes = {index[c.node] for c in self.dataset(key).classes if c.node is not None}
+        nodes = {index[n] for c in self.dataset(key).classes for n in c.nodes}
         return tuple(self._tree.names[i] for i in sorted(nodes))
 
+    def labelled_targets(self, key: str) -> np.ndarray:
+        """``(T,)`` bool: the targets a dataset's classes map to."""
+        def build(d: DatasetSpec) -> np.ndarray:
+            mask = np.zeros(self.num_targets, dtype=bool)
+            targets = self.label_to_target(key)
+            mask[targets[targets >= 0]] = True
+            return mask
+        return self._cached(key, 'labelled_targets', build)
+
     def supplied_children(self, key: str, classifier: str) -> tuple[str, ...]:
-        """Children of ``classifier`` that a dataset has examples of."""
+        """Children of ``classifier`` that a dataset's labels allow (for
+        single-node labels: the children it has examples of)."""
         self.dataset(key)
         node = self.index(classifier)
-        return tuple(self._tree.names[c] for c in sorted(self._supplied[key].get(node, ())))
+        children = set().union(*self._supplied[key].get(node, ()))
+        return tuple(self._tree.names[c] for c in sorted(children))
 
     @cached_property
     def supervision(self) -> np.ndarray:
         """Which dataset trains which classifier.
 
-        A dataset trains a classifier when it has examples of at least two of
-        its children (unless listed in ``supervision.skip``), or of at least
-        one when listed in ``supervision.force``.
+        A dataset trains a classifier when its labels distinguish its
+        children: no child is allowed by all of its labels there
+        (:func:`~mmhier.taxonomy.node_sets.distinguishes`; for single-node
+        labels: examples of at least two children), unless listed in
+        ``supervision.skip``; or when it labels below it at all and lists it
+        in ``supervision.force``.
 
         Shape:
             ``(num_datasets, num_classifiers)`` bool, rows in
@@ -478,11 +660,19 @@ class Taxonomy:
         for row, d in enumerate(self._datasets.values()):
             skip, force = set(d.skip), set(d.force)
             position = self.classifier_of_node
-            for node, children in self._supplied[d.key].items():
+            for node, sets in self._supplied[d.key].items():
                 name = self._tree.names[node]
-                table[row, position[node]] = (len(children) >= 2 and name not in skip) \
-                    or (len(children) >= 1 and name in force)
+                table[row, position[node]] = (distinguishes(sets) and name not in skip) \
+                    or (bool(sets) and name in force)
         return _readonly(table)
+
+    def common_children(self, key: str, classifier: str) -> tuple[str, ...]:
+        """Children of ``classifier`` that every label of a dataset below it
+        allows (e.g. the one child it labels): when there are any, the
+        dataset does not train the classifier (see :attr:`supervision`)."""
+        self.dataset(key)
+        common = common_children(self._supplied[key].get(self.index(classifier), ()))
+        return tuple(self._tree.names[c] for c in sorted(common))
 
     def trained_classifiers(self, key: str) -> tuple[str, ...]:
         """Classifier nodes a dataset trains, in classifier order."""
@@ -518,8 +708,10 @@ class Taxonomy:
             classes = {}
             for c in d.classes:
                 cls: dict[str, Any] = {'name': c.name}
-                if c.node is None:
+                if c.ignored:
                     cls['ignore'] = True
+                elif c.is_node_set:   # in tree order: the set, not how it was written
+                    cls['nodes'] = sorted(c.nodes, key=self._tree.index.__getitem__)
                 else:
                     cls['node'] = c.node
                 if c.attributes:
@@ -550,6 +742,19 @@ class Taxonomy:
         ``tree_hash`` give heads with identical channels.
         """
         return self._digest([list(self._tree.names), self._tree.parent.tolist()])
+
+    @cached_property
+    def label_hash(self) -> str:
+        """SHA-256 of the label encoding: the tree and the node sets, in
+        their order (:attr:`node_sets`); equal to :attr:`tree_hash` when no
+        class maps to a node set.
+
+        Encoded label maps carry it (``metainfo['taxonomy_hash']``): two
+        taxonomies with equal ``label_hash`` read every label value alike.
+        """
+        if not self._node_set_index:
+            return self.tree_hash
+        return self._digest([self.tree_hash, [list(s) for s in self.node_sets]])
 
     @cached_property
     def content_hash(self) -> str:

@@ -14,6 +14,9 @@ import networkx as nx
 from mmhier.taxonomy.class_attributes import FLIP_TO, SHAPE, SHAPES
 from mmhier.taxonomy.errors import ERROR, WARNING, Problem
 from mmhier.taxonomy.id_ranges import IdRanges, format_ids
+from mmhier.taxonomy.node_sets import (common_children, covers_node, distinguishes,
+                                       format_target, label_sets, lowest_common_ancestor,
+                                       redundant_members, reduce_node_set)
 from mmhier.taxonomy.records import ENCODINGS, DatasetClass, DatasetSpec, TaxonomySpec
 from mmhier.taxonomy.reprs import short_repr
 from mmhier.taxonomy.scalars import did_you_mean
@@ -22,10 +25,11 @@ from mmhier.taxonomy.tree_index import TreeIndex
 __all__ = [
     'Links', 'ValidationResult', 'build_graph', 'check_acyclic', 'check_class_attributes',
     'check_classifier_sizes', 'check_dataset_ids', 'check_dataset_nodes',
-    'check_one_parent', 'check_root_coverage', 'check_similar_names',
+    'check_node_sets', 'check_one_parent', 'check_root_coverage', 'check_similar_names',
     'check_single_child_supervision', 'check_single_root',
-    'check_supervision_overrides', 'check_untrained_classifiers', 'format_ids',
-    'labelled_nodes', 'validate_spec'
+    'check_supervision_overrides', 'check_untrained_classifiers', 'dataset_label_sets',
+    'dataset_targets', 'describe_label_sets', 'format_ids', 'labelled_nodes',
+    'validate_spec'
 ]
 
 #: Largest label id any encoding can store (int32).
@@ -41,13 +45,14 @@ class ValidationResult:
     Attributes:
         problems: All errors and warnings, in check order.
         tree: Preorder index of the tree; ``None`` when it is not a tree.
-        supplied: Per dataset key: classifier node index -> child indices the
-            dataset labels (``{}`` when ``tree`` is ``None``).
+        supplied: Per dataset key: classifier node index -> the distinct
+            allowed-children sets its labels give the classifier
+            (:func:`dataset_label_sets`; ``{}`` when ``tree`` is ``None``).
     """
 
     problems: list[Problem]
     tree: Optional[TreeIndex]
-    supplied: dict[str, dict[int, set[int]]]
+    supplied: dict[str, dict[int, set[frozenset[int]]]]
 
     @property
     def errors(self) -> list[Problem]:
@@ -247,7 +252,7 @@ def check_dataset_ids(spec: TaxonomySpec, dataset: DatasetSpec) -> list[Problem]
                                  dataset.key_lines.get('ignore_ids')))
     if dataset.num_ids - 1 <= top:
         covered = IdRanges.from_ids(c.id for c in dataset.classes).union(
-            dataset.ignore_ids)
+            dataset.ignore_ids).union(dataset.rejected_ids)
         missing = IdRanges.span(0, dataset.num_ids - 1).difference(covered)
         if missing:
             problems.append(_problem(
@@ -259,42 +264,138 @@ def check_dataset_ids(spec: TaxonomySpec, dataset: DatasetSpec) -> list[Problem]
     return problems
 
 
+def _target_text(nodes: tuple[str, ...]) -> str:
+    """A class's target for messages: ``node 'car'`` or ``nodes [car, truck]``."""
+    return f'node {nodes[0]!r}' if len(nodes) == 1 else f'nodes {format_target(nodes)}'
+
+
 def check_dataset_nodes(spec: TaxonomySpec, dataset: DatasetSpec,
                         links: Links) -> list[Problem]:
-    """Classes map to existing nodes other than the root; note shared nodes."""
+    """Classes map to existing nodes other than the root; note shared nodes
+    and node sets."""
     problems = []
     where = f'dataset {dataset.key!r}'
     root = spec.roots[0] if spec.roots else None
-    first_id: dict[str, int] = {}
+    first_id: dict[frozenset[str], int] = {}
     for cls in dataset.classes:
-        if cls.node is None:
+        if cls.ignored:
             continue
-        if cls.node not in links:
-            hint = links.suggest(cls.node) or \
-                'add the node to the tree or fix the name (names are case-sensitive)'
-            problems.append(_problem(spec, ERROR, 'unknown-node',
-                                     f'{where}: id {cls.id} ({cls.name!r}) maps to '
-                                     f'unknown node {cls.node!r}', hint, cls.line))
-        elif cls.node == root:
-            problems.append(_problem(spec, ERROR, 'maps-to-root',
-                                     f'{where}: id {cls.id} ({cls.name!r}) maps to the '
-                                     f'root {root!r}, which carries no information',
-                                     'write `ignore: true` instead', cls.line))
-        elif cls.node in first_id:
+        usable = True
+        for node in cls.nodes:
+            if node not in links:
+                hint = links.suggest(node) or \
+                    'add the node to the tree or fix the name (names are case-sensitive)'
+                problems.append(_problem(spec, ERROR, 'unknown-node',
+                                         f'{where}: id {cls.id} ({cls.name!r}) maps to '
+                                         f'unknown node {node!r}', hint, cls.line))
+                usable = False
+            elif node == root:
+                hint = 'write `ignore: true` instead' if not cls.is_node_set else \
+                    f'remove {root!r} from the set, or write `ignore: true`'
+                problems.append(_problem(spec, ERROR, 'maps-to-root',
+                                         f'{where}: id {cls.id} ({cls.name!r}) maps to the '
+                                         f'root {root!r}, which carries no information',
+                                         hint, cls.line))
+                usable = False
+        if not usable:
+            continue
+        key = frozenset(cls.nodes)
+        if key in first_id:
+            target = _target_text(cls.nodes)
             problems.append(_problem(spec, WARNING, 'shared-node',
-                                     f'{where}: ids {first_id[cls.node]} and {cls.id} '
-                                     f'both map to node {cls.node!r}; predictions of '
-                                     f'{cls.node!r} are evaluated as id '
-                                     f'{first_id[cls.node]}',
+                                     f'{where}: ids {first_id[key]} and {cls.id} '
+                                     f'both map to {target}; predictions of '
+                                     f'{target.split(" ", 1)[1]} are evaluated as id '
+                                     f'{first_id[key]}',
                                      'map one of them to a finer node if one exists',
                                      cls.line))
         else:
-            first_id[cls.node] = cls.id
+            first_id[key] = cls.id
     if dataset.classes and not first_id and not problems:
         problems.append(_problem(spec, WARNING, 'no-labels',
                                  f'{where} maps no id to a node; it trains nothing',
                                  '', dataset.line))
     return problems
+
+
+def check_node_sets(spec: TaxonomySpec, dataset: DatasetSpec,
+                    tree: TreeIndex) -> list[Problem]:
+    """Node sets say something a single node cannot: a member below another
+    member is redundant, a set covering a whole subtree is that node (an
+    error for the root's), a set equal to another class's target after
+    reduction shares its node, and a set with a mirror-paired member flips to
+    a set some class of the dataset maps to."""
+    problems = []
+    first: dict[tuple[int, ...], DatasetClass] = {}
+    mirror = _mirror_nodes(dataset)
+    targets = {}
+    for cls in dataset.classes:
+        if cls.ignored or not all(n in tree.index for n in cls.nodes):
+            continue
+        reduced = reduce_node_set(tree, (tree.index[n] for n in cls.nodes))
+        targets[frozenset(reduced)] = cls
+        other = first.setdefault(reduced, cls)
+        if other is not cls and frozenset(other.nodes) != frozenset(cls.nodes):
+            problems.append(_problem(  # equal written sets: check_dataset_nodes
+                spec, WARNING, 'shared-node',
+                f'dataset {dataset.key!r}: ids {other.id} and {cls.id} both map to '
+                f'{format_target([tree.names[m] for m in reduced])} (once reduced); '
+                f'its predictions are evaluated as id {other.id}',
+                'remove the redundant nodes, or map one class to something else',
+                cls.line))
+    for cls in dataset.classes:
+        if not cls.is_node_set or not all(n in tree.index for n in cls.nodes):
+            continue
+        where = f'dataset {dataset.key!r}: id {cls.id} ({cls.name!r})'
+        members = [tree.index[n] for n in cls.nodes]
+        for below, above in sorted(redundant_members(tree, members).items()):
+            problems.append(_problem(
+                spec, WARNING, 'redundant-node',
+                f'{where}: node {tree.names[below]!r} is below {tree.names[above]!r}, '
+                'which the set already holds', f'remove {tree.names[below]!r} from nodes',
+                cls.line))
+        reduced = reduce_node_set(tree, members)
+        common = lowest_common_ancestor(tree, reduced)
+        if len(reduced) > 1 and covers_node(tree, reduced, common):
+            if common == 0:
+                problems.append(_problem(
+                    spec, ERROR, 'maps-to-root',
+                    f'{where}: {_target_text(cls.nodes)} cover every child of the root '
+                    f'{tree.names[0]!r}, so the class carries no information',
+                    'drop nodes from the set, or write `ignore: true`', cls.line))
+            else:
+                problems.append(_problem(
+                    spec, WARNING, 'node-set-is-node',
+                    f'{where}: {_target_text(cls.nodes)} cover all of '
+                    f'{tree.names[common]!r}, so the class means {tree.names[common]!r}',
+                    f'write `node: {tree.names[common]}`', cls.line))
+        flipped = [mirror.get(n, n) for n in cls.nodes]
+        if len(reduced) > 1 and set(flipped) != set(cls.nodes):
+            if None in flipped or not all(n in tree.index for n in flipped) or \
+                    frozenset(reduce_node_set(tree, (tree.index[n] for n in flipped))) \
+                    not in targets:
+                shown = format_target([n or '(ignored)' for n in flipped])
+                problems.append(_problem(
+                    spec, ERROR, 'flip-node-set',
+                    f'{where}: a horizontal flip turns {_target_text(cls.nodes)} into '
+                    f'{shown} (flip_to pairs of the dataset), which no class of '
+                    f'{dataset.key!r} maps to', f'add a class with `nodes: {shown}`, '
+                    'or take the mirror-paired nodes out of the set', cls.line))
+    return problems
+
+
+def _mirror_nodes(dataset: DatasetSpec) -> dict[str, Optional[str]]:
+    """Node -> its mirror node under a horizontal flip, from the dataset's
+    ``flip_to`` pairs of single-node classes (``None``: the partner class is
+    ignored); well-formedness is :func:`_flip_problems`' job."""
+    classes = {c.id: c for c in dataset.classes}
+    mirror: dict[str, Optional[str]] = {}
+    for cls in dataset.classes:
+        partner = classes.get(cls.attributes.get(FLIP_TO)) \
+            if isinstance(cls.attributes.get(FLIP_TO), int) else None
+        if cls.node is not None and partner is not None and partner.id != cls.id:
+            mirror.setdefault(cls.node, partner.node if not partner.is_node_set else None)
+    return mirror
 
 
 def check_supervision_overrides(spec: TaxonomySpec, dataset: DatasetSpec,
@@ -353,7 +454,7 @@ def _flip_problems(spec: TaxonomySpec, dataset: DatasetSpec) -> list[Problem]:
     all classes of one node flip to one node."""
     classes = {c.id: c for c in dataset.classes}
     problems = []
-    targets: dict[str, tuple[Optional[str], int]] = {}  # node -> (flipped node, class)
+    targets: dict[tuple[str, ...], tuple[Optional[str], int]] = {}  # -> (flipped, class)
     for cls in dataset.classes:
         where = _class_where(dataset, cls)
         partner = cls.attributes.get(FLIP_TO, cls.id)
@@ -375,13 +476,20 @@ def _flip_problems(spec: TaxonomySpec, dataset: DatasetSpec) -> list[Problem]:
             continue
         if cls.ignored:
             continue
+        if partner != cls.id and (cls.is_node_set or classes[partner].is_node_set):
+            problems.append(_problem(
+                spec, ERROR, 'flip-node-set',
+                f'{where}: flip_to {partner} pairs a node set with another class; '
+                'a horizontal flip swaps single nodes', 'map both classes of a mirror '
+                'pair to one node each, or remove flip_to', cls.line))
+            continue
         flipped = classes[partner].node
-        first = targets.setdefault(cls.node, (flipped, cls.id))
+        first = targets.setdefault(cls.nodes, (flipped, cls.id))
         if first[0] != flipped:
             problems.append(_problem(
                 spec, ERROR, 'flip-conflict',
-                f'{where}: maps to node {cls.node!r} like class {first[1]}, but flips to '
-                f'{_node_or_ignored(flipped)} where class {first[1]} flips to '
+                f'{where}: maps to {_target_text(cls.nodes)} like class {first[1]}, but '
+                f'flips to {_node_or_ignored(flipped)} where class {first[1]} flips to '
                 f'{_node_or_ignored(first[0])}',
                 'classes of one node must flip to one node: give them the same '
                 'flip_to partner node (or map them to different nodes)', cls.line))
@@ -397,17 +505,52 @@ def check_class_attributes(spec: TaxonomySpec, dataset: DatasetSpec) -> list[Pro
 
 
 def labelled_nodes(dataset: DatasetSpec, tree: TreeIndex) -> list[int]:
-    """Indices of the nodes a dataset's classes map to (known nodes only)."""
+    """Indices of the nodes a dataset's single-node classes map to (known
+    nodes only)."""
     return [tree.index[c.node] for c in dataset.classes if c.node in tree.index]
 
 
+def dataset_targets(dataset: DatasetSpec, tree: TreeIndex) -> list[tuple[int, ...]]:
+    """The reduced targets of a dataset's classes (node index tuples, see
+    :mod:`mmhier.taxonomy.node_sets`); classes with unknown nodes are left
+    out (reported by :func:`check_dataset_nodes`)."""
+    return [reduce_node_set(tree, (tree.index[n] for n in c.nodes))
+            for c in dataset.classes
+            if not c.ignored and all(n in tree.index for n in c.nodes)]
+
+
+def dataset_label_sets(dataset: DatasetSpec, tree: TreeIndex
+                       ) -> dict[int, set[frozenset[int]]]:
+    """Classifier node index -> the distinct allowed-children sets the
+    dataset's labels give it (:func:`~mmhier.taxonomy.node_sets.label_sets`;
+    single-node labels take the linear-time path walk)."""
+    targets = dataset_targets(dataset, tree)
+    singles = [t[0] for t in targets if len(t) == 1]
+    out = {node: {frozenset((c,)) for c in children}
+           for node, children in tree.supplied_children(singles).items()}
+    for node, sets in label_sets(tree, [t for t in targets if len(t) > 1]).items():
+        out.setdefault(node, set()).update(sets)
+    return out
+
+
+def describe_label_sets(sets: set[frozenset[int]], tree: TreeIndex) -> str:
+    """What a dataset labels below a classifier, for messages."""
+    def one(children: frozenset[int]) -> str:
+        names = [tree.names[c] for c in sorted(children)]
+        return repr(names[0]) if len(names) == 1 else f"one of [{', '.join(names)}]"
+    return ', '.join(one(s) for s in sorted(sets, key=sorted))
+
+
 def check_root_coverage(spec: TaxonomySpec, tree: TreeIndex,
-                        supplied: dict[str, dict[int, set[int]]]) -> list[Problem]:
-    """Every root child has a per-pixel example (the paper's hard constraint)."""
+                        supplied: dict[str, dict[int, set[frozenset[int]]]]
+                        ) -> list[Problem]:
+    """Every root child has a per-pixel example (the paper's hard constraint);
+    a node set only says the pixel is one of several, so it is no example."""
     covered: set[int] = set()
     for dataset in spec.datasets:
         if dataset.annotation == 'pixel':
-            covered |= supplied[dataset.key].get(0, set())
+            covered |= {c for s in supplied[dataset.key].get(0, ()) if len(s) == 1
+                        for c in s}
     problems = []
     for child in tree.children[0]:
         if child not in covered:
@@ -423,9 +566,10 @@ def check_root_coverage(spec: TaxonomySpec, tree: TreeIndex,
 
 
 def check_single_child_supervision(spec: TaxonomySpec, tree: TreeIndex,
-                                   supplied: dict[str, dict[int, set[int]]]
+                                   supplied: dict[str, dict[int, set[frozenset[int]]]]
                                    ) -> list[Problem]:
-    """A dataset that labels only one child of a classifier does not train it."""
+    """A dataset whose labels do not tell the children of a classifier apart
+    (one child, or node sets that all allow one child) does not train it."""
     problems = []
     for dataset in spec.datasets:
         where = f'dataset {dataset.key!r}'
@@ -440,43 +584,56 @@ def check_single_child_supervision(spec: TaxonomySpec, tree: TreeIndex,
                                          f'remove {name!r} from supervision.force',
                                          line))
         overridden = set(dataset.skip) | set(dataset.force)
-        for node, children in supplied[dataset.key].items():
+        for node, sets in supplied[dataset.key].items():
             name = tree.names[node]
-            if len(children) != 1 or name in overridden:
+            if distinguishes(sets) or name in overridden:
                 continue
-            only = tree.names[next(iter(children))]
+            common = _describe_common(sets, tree)
+            labels = f'labels only {describe_label_sets(sets, tree)}' if len(sets) == 1 \
+                else f'labels {describe_label_sets(sets, tree)}, all allowing {common},'
             problems.append(_problem(
                 spec, WARNING, 'single-child-supervision',
-                f'{where} labels only {only!r} below classifier {name!r}, so it will '
-                f'not train {name!r} (it would teach that everything is {only!r})',
+                f'{where} {labels} below classifier {name!r}, so it will '
+                f'not train {name!r} (it would teach that everything is {common})',
                 f'list {name!r} under supervision.skip of {dataset.key!r} to confirm, '
                 'or under supervision.force to train it anyway', line))
     return problems
 
 
-def _untrained_reason(name: str, labelling: list[tuple[DatasetSpec, set[int]]],
+def _describe_common(sets: set[frozenset[int]], tree: TreeIndex) -> str:
+    """The children all of a dataset's labels below a classifier allow."""
+    names = [tree.names[c] for c in sorted(common_children(sets))]
+    return repr(names[0]) if len(names) == 1 else f"one of [{', '.join(names)}]"
+
+
+def _untrained_reason(name: str, labelling: list[tuple[DatasetSpec, set[frozenset[int]]]],
                       tree: TreeIndex) -> str:
     if not labelling:
         return 'no dataset labels anything below it'
     parts = []
-    for dataset, children in labelling[:5]:
-        if len(children) == 1:
-            parts.append(f'{dataset.key!r} labels only '
-                         f'{tree.names[next(iter(children))]!r} below it')
-        else:
+    for dataset, sets in labelling[:5]:
+        if name in dataset.skip:
             parts.append(f'{dataset.key!r} lists it under supervision.skip')
+        elif len(sets) == 1:
+            parts.append(f'{dataset.key!r} labels only '
+                         f'{describe_label_sets(sets, tree)} below it')
+        else:
+            parts.append(f'{dataset.key!r} labels {describe_label_sets(sets, tree)} '
+                         f'below it, all allowing {_describe_common(sets, tree)}')
     if len(labelling) > 5:
         parts.append(f'and {len(labelling) - 5} more datasets')
     return '; '.join(parts)
 
 
 def check_untrained_classifiers(spec: TaxonomySpec, tree: TreeIndex,
-                                supplied: dict[str, dict[int, set[int]]]
+                                supplied: dict[str, dict[int, set[frozenset[int]]]]
                                 ) -> list[Problem]:
     """Every classifier is trained by at least one dataset.
 
-    A dataset trains a classifier when it labels below two of its children
-    (and does not skip it), or below one when it forces it. A classifier no
+    A dataset trains a classifier when its labels distinguish its children
+    (no child every label allows, e.g. labels below two children; see
+    :func:`~mmhier.taxonomy.node_sets.distinguishes`) and it does not skip
+    it, or when it labels below it at all and forces it. A classifier no
     dataset trains would output untrained noise.
     """
     overrides = [(d, set(d.skip), set(d.force)) for d in spec.datasets]
@@ -485,13 +642,13 @@ def check_untrained_classifiers(spec: TaxonomySpec, tree: TreeIndex,
         if len(children) < 2:  # leaves; one child is reported as few-children
             continue
         name = tree.names[node]
-        labelling: list[tuple[DatasetSpec, set[int]]] = []
+        labelling: list[tuple[DatasetSpec, set[frozenset[int]]]] = []
         trained = False
         for dataset, skip, force in overrides:
             got = supplied[dataset.key].get(node)
             if not got:
                 continue
-            if (len(got) >= 2 and name not in skip) or name in force:
+            if (distinguishes(got) and name not in skip) or name in force:
                 trained = True
                 break
             labelling.append((dataset, got))
@@ -500,8 +657,8 @@ def check_untrained_classifiers(spec: TaxonomySpec, tree: TreeIndex,
         if labelling:
             hint = (f'label a second child of {name!r} (or a node below it) in one of '
                     f'these datasets, or list {name!r} under supervision.force of '
-                    f'{labelling[0][0].key!r} to train it from its single labelled '
-                    f'child, or remove the classifier')
+                    f'{labelling[0][0].key!r} to train it from what it labels, or '
+                    'remove the classifier')
         else:
             hint = (f'map dataset classes to the children of {name!r} (or below '
                     f'them), or remove its children and map their classes to {name!r}')
@@ -534,11 +691,12 @@ def validate_spec(spec: TaxonomySpec) -> ValidationResult:
         problems += check_supervision_overrides(spec, dataset, links)
         problems += check_class_attributes(spec, dataset)
     tree = None
-    supplied: dict[str, dict[int, set[int]]] = {}
+    supplied: dict[str, dict[int, set[frozenset[int]]]] = {}
     if spec.roots and not structure:
         tree = TreeIndex(spec.roots[0], [(e.parent, e.child) for e in spec.edges])
-        supplied = {d.key: tree.supplied_children(labelled_nodes(d, tree))
-                    for d in spec.datasets}
+        supplied = {d.key: dataset_label_sets(d, tree) for d in spec.datasets}
+        for dataset in spec.datasets:
+            problems += check_node_sets(spec, dataset, tree)
         problems += check_root_coverage(spec, tree, supplied)
         problems += check_single_child_supervision(spec, tree, supplied)
         problems += check_untrained_classifiers(spec, tree, supplied)

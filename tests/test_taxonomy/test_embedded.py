@@ -90,7 +90,8 @@ def test_shipped_names_resolve_from_any_directory(tmp_path, reference):
 
 def test_unknown_name_lists_the_shipped_ones():
     assert shipped_taxonomy_names() == ('cityscapes_extended', 'cs_vistas_gtsdb',
-                                        'tiny_city_extended', 'tiny_street')
+                                        'tiny_city_extended', 'tiny_partial_labels',
+                                        'tiny_street')
     with pytest.raises(TaxonomyFileError, match='cs_vistas_gtsd: no such taxonomy file.*'
                        r'shipped name \(cityscapes_extended, cs_vistas_gtsdb'):
         load_taxonomy('cs_vistas_gtsd')
