@@ -200,7 +200,8 @@ def box_only_classes() -> list[str]:
         spec = taxonomy.dataset(key)
         if spec.annotation == 'box':
             rows += [f'{key}: {c.name}' for c in spec.classes
-                     if not c.ignored and taxonomy.index(c.node) not in pixel]
+                     if not c.ignored
+                     and not {taxonomy.index(n) for n in c.nodes} <= pixel]
     return rows
 
 

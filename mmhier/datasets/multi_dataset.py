@@ -228,7 +228,7 @@ def _check_one_taxonomy(datasets: Sequence[object]) -> None:
             continue
         if first is None:
             first = (i, dataset)
-        elif dataset.taxonomy.tree_hash != first[1].taxonomy.tree_hash:
+        elif dataset.taxonomy.label_hash != first[1].taxonomy.label_hash:
             problems.append(f"sub-dataset {i} (dataset_key '{dataset.dataset_key}') uses "
                             f'taxonomy {dataset.taxonomy.source}')
     if problems:
@@ -236,5 +236,6 @@ def _check_one_taxonomy(datasets: Sequence[object]) -> None:
         raise DatasetError(
             f'MultiTaxonomyDataset: {"; ".join(problems)}, but sub-dataset {i} '
             f"(dataset_key '{dataset.dataset_key}') uses {dataset.taxonomy.source}, "
-            'another tree; one model predicts the nodes of one taxonomy: give every '
+            'another tree or other node sets; one model predicts the nodes of one '
+            'taxonomy and reads its labels one way: give every '
             'sub-dataset the same taxonomy file')

@@ -133,12 +133,11 @@ def dataset_palette(taxonomy: Taxonomy, dataset_key: str) -> np.ndarray:
     node_colours = hierarchical_palette(taxonomy)
     palette = np.zeros((spec.num_ids, 3), dtype=np.uint8)
     used: set[tuple[int, int, int]] = set()
-    by_id = {c.id: c for c in spec.classes}
+    nodes = taxonomy.label_to_node(dataset_key)   # a node set: its common ancestor
     extra = 0
     for label in range(spec.num_ids):
-        cls = by_id.get(label)
-        colour = (0, 0, 0) if cls is None or cls.ignored else \
-            tuple(node_colours[taxonomy.index(cls.node)].tolist())
+        colour = (0, 0, 0) if nodes[label] < 0 else \
+            tuple(node_colours[nodes[label]].tolist())
         while colour is None or colour in used:
             colour = _generated_colour(extra)
             extra += 1

@@ -1,8 +1,9 @@
 """One home for the label space of a dataset of a taxonomy.
 
 The label-map contract (:mod:`mmhier.structures.label_encoding`: ``-1``
-ignored, node id ``v`` for per-pixel labels, ``v + N`` for box pseudo labels,
-``N = taxonomy.num_nodes``) is applied by transforms, heads, the loss, the
+ignored, target ``t`` - a node id, or ``N`` + a node set index - for
+per-pixel labels, ``t + T`` for box pseudo labels, ``T =
+taxonomy.num_targets``) is applied by transforms, heads, the loss, the
 metric and the visualizer. All of them take the tables they need from one
 object per (taxonomy, dataset key), built once and cached on the taxonomy:
 
@@ -69,8 +70,11 @@ class LabelCodec:
     Attributes:
         taxonomy: The taxonomy.
         num_nodes: ``N``.
-        tree_hash: The taxonomy's tree hash: samples carry it
-            (``metainfo['taxonomy_hash']``) to say which tree encoded them.
+        num_targets: ``T``: nodes plus node sets (``T = N`` without sets).
+        tree_hash: The taxonomy's tree hash.
+        label_hash: The taxonomy's label hash (the tree and its node sets):
+            samples carry it (``metainfo['taxonomy_hash']``) to say which
+            encoding they follow.
     """
 
     #: Label of ignored pixels.
@@ -79,31 +83,41 @@ class LabelCodec:
     def __init__(self, taxonomy: Taxonomy):
         self.taxonomy = taxonomy
         self.num_nodes = taxonomy.num_nodes
+        self.num_targets = taxonomy.num_targets
         self.tree_hash = taxonomy.tree_hash
+        self.label_hash = taxonomy.label_hash
 
     @property
     def num_labels(self) -> int:
-        """Number of non-ignored label values, ``2 N`` (``0 .. 2N - 1``)."""
-        return 2 * self.num_nodes
+        """Number of non-ignored label values, ``2 T`` (``0 .. 2T - 1``)."""
+        return 2 * self.num_targets
 
     @property
     def box_dtype(self) -> type:
-        """Integer type of box pseudo-label maps (``int16`` while ``2N`` fits,
+        """Integer type of box pseudo-label maps (``int16`` while ``2T`` fits,
         see :func:`~mmhier.structures.label_encoding.box_label_dtype`)."""
-        return box_label_dtype(self.num_nodes)
+        return box_label_dtype(self.num_targets)
 
-    def encode(self, node_ids: Any, is_box: Any) -> Any:
-        """Node ids and annotation types -> labels
+    def encode(self, targets: Any, is_box: Any) -> Any:
+        """Targets and annotation types -> labels
         (:func:`~mmhier.structures.label_encoding.encode_labels`)."""
-        return encode_labels(node_ids, is_box, self.num_nodes)
+        return encode_labels(targets, is_box, self.num_targets)
 
     def decode(self, labels: Any) -> tuple[Any, Any]:
-        """Labels -> ``(node_ids, is_box)``
+        """Labels -> ``(targets, is_box)``
         (:func:`~mmhier.structures.label_encoding.decode_labels`)."""
-        return decode_labels(labels, self.num_nodes)
+        return decode_labels(labels, self.num_targets)
+
+    @cached_property
+    def display_nodes(self) -> np.ndarray:
+        """``(2T + 1,)`` int64 node to draw for every label, whatever its
+        annotation type: a node target's node, a node set's deepest common
+        ancestor (:attr:`Taxonomy.target_lca`); ``table[-1] == -1``. Index
+        it with a label map (:meth:`value_table`)."""
+        return self.value_table(self.taxonomy.target_lca.astype(np.int64))
 
     def in_range(self, labels: Any) -> bool:
-        """Whether every value is a label of the contract, ``-1 .. 2N - 1``
+        """Whether every value is a label of the contract, ``-1 .. 2T - 1``
         (a Python bool: reads the values, so use it on the CPU side)."""
         size = labels.size if isinstance(labels, np.ndarray) else labels.numel()
         if size == 0:
@@ -112,56 +126,73 @@ class LabelCodec:
 
     def describe(self) -> str:
         """The contract's values, for messages."""
-        n = self.num_nodes
-        return (f'-1 ignored, node ids 0..{n - 1}, box pseudo labels {n}..{2 * n - 1} '
-                f'(N = {n} nodes of taxonomy {self.taxonomy.name!r})')
+        n, t = self.num_nodes, self.num_targets
+        sets = f', node sets {n}..{t - 1}' if t > n else ''
+        return (f'-1 ignored, node ids 0..{n - 1}{sets}, box pseudo labels '
+                f'{t}..{2 * t - 1} (N = {n} nodes'
+                f'{f", T = {t} targets" if t > n else ""} of taxonomy '
+                f'{self.taxonomy.name!r})')
 
-    def remap_table(self, node_map: np.ndarray, dtype: Any = np.int32) -> np.ndarray:
-        """A lookup table that replaces every label's node and keeps its
+    def _check_size(self, values: np.ndarray, what: str) -> None:
+        if values.shape != (self.num_targets,):
+            raise ValueError(f'{what} must have one entry per target, shape '
+                             f'({self.num_targets},), got {values.shape}')
+
+    def remap_table(self, target_map: np.ndarray, dtype: Any = np.int32) -> np.ndarray:
+        """A lookup table that replaces every label's target and keeps its
         annotation type: ``table[labels]`` maps a label map (``-1`` stays
         ``-1``: it indexes the last entry).
 
         Args:
-            node_map: New node per node, ``-1`` where the label becomes
+            target_map: New target per target, ``-1`` where the label becomes
                 ignored.
             dtype: Integer type of the table.
 
         Returns:
-            ``table[v]`` = ``encode(node_map[v], False)`` for ``v < N``,
-            ``encode(node_map[v - N], True)`` for ``N <= v < 2N``, and
-            ``table[2N] == -1``; read-only.
+            ``table[v]`` = ``encode(target_map[v], False)`` for ``v < T``,
+            ``encode(target_map[v - T], True)`` for ``T <= v < 2T``, and
+            ``table[2T] == -1``; read-only.
+
+        Raises:
+            ValueError: ``target_map`` is not ``(T,)``.
 
         Shape:
-            ``node_map``: ``(N,)``; returns ``(2N + 1,)``.
+            ``target_map``: ``(T,)``; returns ``(2T + 1,)``.
         """
-        node_map = np.asarray(node_map, dtype=np.int64)
-        table = np.concatenate([self.encode(node_map, False), self.encode(node_map, True),
-                                [IGNORE_INDEX]]).astype(dtype)
+        target_map = np.asarray(target_map, dtype=np.int64)
+        self._check_size(target_map, 'target_map')
+        table = np.concatenate([self.encode(target_map, False),
+                                self.encode(target_map, True), [IGNORE_INDEX]]).astype(dtype)
         return _readonly(table)
 
-    def value_table(self, node_values: np.ndarray,
+    def value_table(self, target_values: np.ndarray,
                     ignored: int = IGNORE_INDEX) -> np.ndarray:
-        """A lookup table from labels to a value per node, whatever the
+        """A lookup table from labels to a value per target, whatever the
         annotation type: ``table[labels]`` (``-1`` indexes the last entry).
 
         Args:
-            node_values: Value of every node (e.g. an output channel).
+            target_values: Value of every target (e.g. an output channel).
             ignored: Value of ignored pixels.
 
         Returns:
-            ``table[v] = table[v + N] = node_values[v]``, ``table[2N] =
-            ignored``; read-only, of ``node_values``' dtype.
+            ``table[v] = table[v + T] = target_values[v]``, ``table[2T] =
+            ignored``; read-only, of ``target_values``' dtype.
+
+        Raises:
+            ValueError: ``target_values`` is not ``(T,)``.
 
         Shape:
-            ``node_values``: ``(N,)``; returns ``(2N + 1,)``.
+            ``target_values``: ``(T,)``; returns ``(2T + 1,)``.
         """
-        node_values = np.asarray(node_values)
-        table = np.concatenate([node_values, node_values, [ignored]]).astype(
-            node_values.dtype)
+        target_values = np.asarray(target_values)
+        self._check_size(target_values, 'target_values')
+        table = np.concatenate([target_values, target_values, [ignored]]).astype(
+            target_values.dtype)
         return _readonly(table)
 
     def __repr__(self) -> str:
-        return f'LabelCodec(taxonomy={self.taxonomy.name!r}, num_nodes={self.num_nodes})'
+        return (f'LabelCodec(taxonomy={self.taxonomy.name!r}, num_nodes={self.num_nodes}, '
+                f'num_targets={self.num_targets})')
 
 
 class LabelSpace:
@@ -204,18 +235,24 @@ class LabelSpace:
         self._shape_ids: dict[str, np.ndarray] = {}
 
     # ----------------------------------------------------------- encoding
-    def encode(self, node_ids: Any, is_box: Any) -> Any:
+    def encode(self, targets: Any, is_box: Any) -> Any:
         """See :meth:`LabelCodec.encode`."""
-        return self.codec.encode(node_ids, is_box)
+        return self.codec.encode(targets, is_box)
 
     def decode(self, labels: Any) -> tuple[Any, Any]:
         """See :meth:`LabelCodec.decode`."""
         return self.codec.decode(labels)
 
     @property
+    def id_to_target(self) -> np.ndarray:
+        """``(num_ids,)`` int64 target of every raw id (node id, or ``N`` +
+        node set index), ``-1`` where ignored (:meth:`Taxonomy.label_to_target`)."""
+        return self.taxonomy.label_to_target(self.dataset_key)
+
+    @property
     def id_to_node(self) -> np.ndarray:
-        """``(num_ids,)`` int64 node of every raw id, ``-1`` where ignored
-        (:meth:`Taxonomy.label_to_node`)."""
+        """``(num_ids,)`` int64 node of every raw id, ``-1`` where ignored; a
+        node set's deepest common ancestor (:meth:`Taxonomy.label_to_node`)."""
         return self.taxonomy.label_to_node(self.dataset_key)
 
     @cached_property
@@ -223,14 +260,14 @@ class LabelSpace:
         """``(num_ids,)`` int32 encoded label of every raw id, as the
         dataset's annotation type: ``id_to_label[raw_ids]`` is the label map
         of a label image (``LoadTaxonomyAnnotations``)."""
-        return _readonly(self.encode(self.id_to_node, self.is_box).astype(np.int32))
+        return _readonly(self.encode(self.id_to_target, self.is_box).astype(np.int32))
 
     @cached_property
     def box_labels(self) -> np.ndarray:
-        """``(num_ids,)`` box pseudo label (node id + ``N``) of every class
+        """``(num_ids,)`` box pseudo label (target + ``T``) of every class
         id, ``-1`` for ignored ones, in :attr:`LabelCodec.box_dtype` (the
         values ``BoxesToPseudoMask`` draws)."""
-        return _readonly(self.encode(self.id_to_node, True).astype(self.codec.box_dtype))
+        return _readonly(self.encode(self.id_to_target, True).astype(self.codec.box_dtype))
 
     # ------------------------------------------------------------- shapes
     def shape_ids(self, mode: str = 'shape') -> np.ndarray:
@@ -278,22 +315,32 @@ class LabelSpace:
     @cached_property
     def flip_nodes(self) -> np.ndarray:
         """``(N,)`` int64 node every node becomes under a horizontal flip,
-        from the dataset's ``flip_to`` pairs (the validator checked them);
-        ``-1`` where the partner class is ignored, the node itself for
-        every other node."""
+        from the dataset's ``flip_to`` pairs (the validator checked them;
+        node-set classes have none); ``-1`` where the partner class is
+        ignored, the node itself for every other node."""
         flipped = np.arange(self.num_nodes, dtype=np.int64)
         nodes = self.id_to_node
         for cls in self.spec.classes:
-            if not cls.ignored and FLIP_TO in cls.attributes:
+            if cls.node is not None and FLIP_TO in cls.attributes:
                 flipped[nodes[cls.id]] = nodes[cls.attributes[FLIP_TO]]
         return _readonly(flipped)
 
     @cached_property
     def flip_table(self) -> np.ndarray:
-        """``(2N + 1,)`` int32 label after a horizontal flip of every label,
+        """``(2T + 1,)`` int32 label after a horizontal flip of every label,
         per-pixel and box labels alike (:meth:`LabelCodec.remap_table` of
-        :attr:`flip_nodes`): ``flip_table[label_map]``, ``-1`` stays ``-1``."""
-        return self.codec.remap_table(self.flip_nodes, np.int32)
+        :attr:`flip_nodes`; a node set becomes the set of its members' mirror
+        nodes, which validation made sure a class maps to, and ``-1`` if a
+        member's partner class is ignored): ``flip_table[label_map]``, ``-1``
+        stays ``-1``."""
+        n, tax = self.num_nodes, self.taxonomy
+        targets = np.arange(self.codec.num_targets, dtype=np.int64)
+        targets[:n] = self.flip_nodes
+        for target in np.flatnonzero(self.labelled[n:]) + n:
+            mirrored = self.flip_nodes[list(tax.target_members[target])]
+            found = tax.target_of(mirrored) if (mirrored >= 0).all() else None
+            targets[target] = IGNORE_INDEX if found is None else found
+        return self.codec.remap_table(targets, np.int32)
 
     # --------------------------------------------------------- evaluation
     @property
@@ -303,10 +350,17 @@ class LabelSpace:
         (:meth:`Taxonomy.node_to_dataset_class`)."""
         return self.taxonomy.node_to_dataset_class(self.dataset_key)
 
+    @property
+    def target_to_class(self) -> np.ndarray:
+        """``(T,)`` int64 dataset class id of a gt pixel of every target
+        (:meth:`Taxonomy.target_to_dataset_class`)."""
+        return self.taxonomy.target_to_dataset_class(self.dataset_key)
+
     @cached_property
     def labelled_nodes(self) -> np.ndarray:
-        """Node ids the dataset labels, ascending (preorder): int64, read-only
-        (:meth:`Taxonomy.labelled_nodes` as indices)."""
+        """Node ids the dataset labels (node-set members included),
+        ascending (preorder): int64, read-only (:meth:`Taxonomy.labelled_nodes`
+        as indices)."""
         index = self.taxonomy.index
         return _readonly(np.array(
             [index(n) for n in self.taxonomy.labelled_nodes(self.dataset_key)],
@@ -314,10 +368,9 @@ class LabelSpace:
 
     @cached_property
     def labelled(self) -> np.ndarray:
-        """``(N,)`` bool, true for the nodes the dataset labels."""
-        mask = np.zeros(self.num_nodes, dtype=bool)
-        mask[self.labelled_nodes] = True
-        return _readonly(mask)
+        """``(T,)`` bool, true for the targets the dataset's classes map to
+        (:meth:`Taxonomy.labelled_targets`)."""
+        return self.taxonomy.labelled_targets(self.dataset_key)
 
     # -------------------------------------------------------- supervision
     @property

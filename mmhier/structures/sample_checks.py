@@ -4,8 +4,9 @@
 
 * ``dataset_key``: the sample's dataset in the taxonomy (its supervision
   rules and label space),
-* ``taxonomy_hash``: the tree hash of the taxonomy that encoded its labels
-  (:attr:`Taxonomy.tree_hash`; node ids mean nodes of that tree), and
+* ``taxonomy_hash``: the label hash of the taxonomy that encoded its labels
+  (:attr:`Taxonomy.label_hash`: the tree hash, with the node sets when
+  there are any; label values mean targets of that tree), and
 * ``taxonomy_source``: that taxonomy's file, for messages
   (:func:`sample_provenance`).
 
@@ -28,7 +29,7 @@ __all__ = ['DATASET_KEY', 'SampleDatasetKeyError', 'SampleTaxonomyMismatchError'
 
 #: Metainfo key of a sample's dataset key.
 DATASET_KEY = 'dataset_key'
-#: Metainfo key of the tree hash of the taxonomy that encoded a sample.
+#: Metainfo key of the label hash of the taxonomy that encoded a sample.
 TAXONOMY_HASH = 'taxonomy_hash'
 #: Metainfo key of that taxonomy's file (for messages).
 TAXONOMY_SOURCE = 'taxonomy_source'
@@ -65,14 +66,14 @@ def sample_provenance(taxonomy: Taxonomy) -> dict[str, str]:
     """The metainfo entries that say which taxonomy encoded a sample.
 
     Returns:
-        ``{'taxonomy_hash': tree hash, 'taxonomy_source': file}``.
+        ``{'taxonomy_hash': label hash, 'taxonomy_source': file}``.
     """
-    return {TAXONOMY_HASH: taxonomy.tree_hash, TAXONOMY_SOURCE: taxonomy.source}
+    return {TAXONOMY_HASH: taxonomy.label_hash, TAXONOMY_SOURCE: taxonomy.source}
 
 
 def check_sample_taxonomy(sample: Mapping, taxonomy: Taxonomy, consumer: str,
                           index: Optional[int] = None) -> None:
-    """Refuse a sample encoded by another taxonomy tree.
+    """Refuse a sample encoded by another taxonomy tree (or other node sets).
 
     A sample without ``taxonomy_hash`` (not packed by
     ``PackTaxonomySegInputs``) cannot be checked and passes.
@@ -85,19 +86,28 @@ def check_sample_taxonomy(sample: Mapping, taxonomy: Taxonomy, consumer: str,
 
     Raises:
         SampleTaxonomyMismatchError: ``taxonomy_hash`` differs from
-            ``taxonomy.tree_hash``; the message names the sample and both
+            ``taxonomy.label_hash``; the message names the sample and both
             taxonomies.
     """
     theirs = sample.get(TAXONOMY_HASH)
-    if theirs is None or theirs == taxonomy.tree_hash:
+    if theirs is None or theirs == taxonomy.label_hash:
         return
     source = sample.get(TAXONOMY_SOURCE) or 'another taxonomy'
+    if taxonomy.label_hash != taxonomy.tree_hash:
+        raise SampleTaxonomyMismatchError(
+            f'{sample_name(sample, index)}: its labels were encoded with taxonomy '
+            f'{source} (label hash {str(theirs)[:12]}), but {consumer} uses taxonomy '
+            f'{taxonomy.name!r} ({taxonomy.source}, label hash '
+            f'{taxonomy.label_hash[:12]}): another tree or other node sets '
+            f'({len(taxonomy.node_sets)} here), so its label values mean other targets. '
+            'Build the datasets and the model (and metric) from the same taxonomy file.')
     raise SampleTaxonomyMismatchError(
         f'{sample_name(sample, index)}: its labels were encoded with taxonomy {source} '
         f'(tree hash {str(theirs)[:12]}), but {consumer} uses taxonomy '
         f'{taxonomy.name!r} ({taxonomy.source}, tree hash {taxonomy.tree_hash[:12]}), '
-        'another tree: its node ids mean other nodes. Build the datasets and the model '
-        '(and metric) from the same taxonomy file.')
+        'another tree (or the same tree with node sets): its label values mean other '
+        'nodes. Build the datasets and the model (and metric) from the same taxonomy '
+        'file.')
 
 
 def sample_dataset_key(sample: Mapping, known: Sequence[str], consumer: str,

@@ -10,7 +10,7 @@ from mmhier.visualization.errors import (LabelMapError, VisualizationError,
                                          VisualizerConfigError,
                                          VisualizerTaxonomyMismatchError)
 from mmhier.visualization.overlay import (BOX_STRIPE_WIDTH, box_stripes, colorize,
-                                          label_overlay, legend_image, legend_rows,
+                                          label_map_nodes, label_overlay, legend_image, legend_rows,
                                           overlay, render_prediction)
 from mmhier.visualization.palette import (ASPHALT_GREYS, MIN_ASPHALT_DISTANCE,
                                           MIN_SIBLING_DISTANCE, OVERLAY_ALPHA,
@@ -23,6 +23,6 @@ __all__ = [
     'MIN_SIBLING_DISTANCE', 'OVERLAY_ALPHA', 'TaxonomySegLocalVisualizer',
     'VisualizationError', 'VisualizerConfigError', 'VisualizerTaxonomyMismatchError',
     'asphalt_distance', 'box_stripes', 'colorize', 'hierarchical_palette',
-    'hierarchical_palette_oklab', 'label_overlay', 'legend_image', 'legend_rows',
+    'hierarchical_palette_oklab', 'label_map_nodes', 'label_overlay', 'legend_image', 'legend_rows',
     'overlay', 'render_prediction', 'srgb_to_oklab'
 ]

@@ -4,9 +4,10 @@ hierarchy legends.
 A **node map** is an ``(H, W)`` integer array of taxonomy node ids (what
 ``TaxonomyEncoderDecoder`` predicts); values outside ``0 .. num_nodes - 1``
 (e.g. ``-1``, ignored) are not coloured. A **label map** follows the
-label-map contract of :mod:`mmhier.structures.label_encoding` (node id for
-per-pixel labels, node id + ``num_nodes`` for box pseudo labels, ``-1``
-ignored); :func:`label_overlay` draws one. Colours are blended with
+label-map contract of :mod:`mmhier.structures.label_encoding` (target for
+per-pixel labels, target + ``T`` for box pseudo labels, ``-1`` ignored; a
+target is a node id, or a node set drawn in the colour of its members'
+deepest common ancestor); :func:`label_overlay` draws one. Colours are blended with
 :func:`~mmhier.taxonomy.oklab.mix_srgb8` at :data:`OVERLAY_ALPHA` unless told
 otherwise. Drawing uses matplotlib's Agg canvas directly (``Figure`` +
 ``FigureCanvasAgg``): no pyplot, no global state, no display needed.
@@ -21,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 
-from mmhier.structures.label_encoding import decode_labels
+from mmhier.structures.label_encoding import IGNORE_INDEX, decode_labels
 from mmhier.structures.label_space import LabelCodec
 from mmhier.taxonomy import Taxonomy
 from mmhier.taxonomy.oklab import mix_srgb8
@@ -130,10 +131,12 @@ def label_overlay(image: np.ndarray, labels: np.ndarray, palette: np.ndarray,
     """Blend a label map (the label-map contract) over an image.
 
     Per-pixel labels (node ``v``) are blended with ``palette[v]`` like
-    :func:`overlay`; box pseudo labels (``v + num_nodes``) are blended with
+    :func:`overlay`; box pseudo labels (``v + T``) are blended with
     ``palette[v]`` on diagonal stripes (:func:`box_stripes`) and keep the
     image between them; ignored pixels (``-1``) and values outside the
-    contract keep the image.
+    contract keep the image. With a ``codec``, node-set labels are drawn in
+    the colour of the set's deepest common ancestor
+    (:attr:`~mmhier.structures.LabelCodec.display_nodes`).
 
     Args:
         image: ``(H, W, 3)`` uint8 RGB image (or ``(H, W)`` grey).
@@ -141,7 +144,7 @@ def label_overlay(image: np.ndarray, labels: np.ndarray, palette: np.ndarray,
         palette: ``(num_nodes, 3)`` uint8 RGB.
         alpha: Weight of the colours: 0 = image only, 1 = colours only.
         codec: The taxonomy's label encoding (``label_codec(taxonomy)``);
-            default: the encoding of ``len(palette)`` nodes.
+            default: the encoding of ``len(palette)`` nodes and no node sets.
 
     Returns:
         ``(H, W, 3)`` uint8 RGB.
@@ -161,10 +164,33 @@ def label_overlay(image: np.ndarray, labels: np.ndarray, palette: np.ndarray,
                          f'{codec.taxonomy.name!r} has {codec.num_nodes} nodes')
     image = _check_image(image, labels, alpha, 'label map')
     labels = labels.astype(np.int64)
-    nodes, is_box = codec.decode(labels) if codec is not None \
+    nodes, is_box = label_map_nodes(labels, codec) if codec is not None \
         else decode_labels(labels, len(palette))
     nodes = np.where(is_box & ~box_stripes(labels.shape), -1, nodes)
     return overlay(image, nodes, palette, alpha)
+
+
+def label_map_nodes(labels: np.ndarray, codec: LabelCodec) -> tuple[np.ndarray, np.ndarray]:
+    """The node every label of a label map is drawn as, and its box flag.
+
+    Args:
+        labels: Integer label map (the label-map contract).
+        codec: The taxonomy's label encoding.
+
+    Returns:
+        ``(nodes, is_box)``: the target's node, a node set's deepest common
+        ancestor (:attr:`~mmhier.structures.LabelCodec.display_nodes`), ``-1``
+        for ignored pixels and values outside the contract; true where the
+        label is a box pseudo label.
+
+    Shape:
+        Both of ``labels``' shape.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    valid = (labels >= IGNORE_INDEX) & (labels < codec.num_labels)
+    nodes = np.where(valid, codec.display_nodes[np.where(valid, labels, IGNORE_INDEX)],
+                     IGNORE_INDEX)
+    return nodes, valid & (labels >= codec.num_targets)
 
 
 def legend_rows(taxonomy: Taxonomy, nodes_present: Iterable[int]) -> list[int]:

@@ -1,8 +1,9 @@
 """MMSeg's local visualizer for taxonomy labels and predictions.
 
 ``TaxonomySegLocalVisualizer`` draws what mmhier's datasets and models hold
-(the label-map contract of :mod:`mmhier.structures.label_encoding`: node ids,
-node id + ``num_nodes`` for box pseudo labels, ``-1`` ignored) with the
+(the label-map contract of :mod:`mmhier.structures.label_encoding`: targets,
+target + ``T`` for box pseudo labels, ``-1`` ignored; node sets in their
+common ancestor's colour) with the
 hierarchical palette, exactly as :func:`~mmhier.visualization.label_overlay`
 and :func:`~mmhier.visualization.overlay` do. Registered in MMSeg's
 ``VISUALIZERS``, so MMSeg's ``browse_dataset.py`` and
@@ -32,7 +33,7 @@ from mmhier.taxonomy.palette import OVERLAY_ALPHA, hierarchical_palette
 from mmhier.visualization.errors import (LabelMapError, VisualizerConfigError,
                                          VisualizerTaxonomyMismatchError)
 from mmhier.visualization.overlay import (INDENT, LEGEND_WIDTH, MARGIN, legend_image,
-                                          label_overlay, overlay)
+                                          label_map_nodes, label_overlay, overlay)
 
 _BACKGROUND = 255
 
@@ -184,11 +185,12 @@ class TaxonomySegLocalVisualizer(SegLocalVisualizer):
                 theirs = own
             else:
                 theirs = load_taxonomy(named)
-            if own is not None and theirs.tree_hash != own.tree_hash:
+            if own is not None and theirs.label_hash != own.label_hash:
                 raise VisualizerTaxonomyMismatchError(
                     f'TaxonomySegLocalVisualizer draws with taxonomy {own.source} '
                     f'({own.num_nodes} nodes), but the dataset\'s labels are nodes of '
-                    f'{theirs.source} ({theirs.num_nodes} nodes, another tree): set the '
+                    f'{theirs.source} ({theirs.num_nodes} nodes, another tree or other node '
+                    'sets): set the '
                     'visualizer\'s taxonomy to the dataset\'s file, or leave it out to '
                     'take the dataset\'s')
             self._use(own if own is not None else theirs, meta)
@@ -286,7 +288,7 @@ class TaxonomySegLocalVisualizer(SegLocalVisualizer):
                 if kind == 'gt':
                     codec = label_codec(self._taxonomy)
                     panel = label_overlay(image, labels, palette, self.alpha, codec=codec)
-                    labels = codec.decode(labels.astype(np.int64))[0]
+                    labels = label_map_nodes(labels, codec)[0]
                 else:
                     panel = overlay(image, labels, palette, self.alpha)
                 nodes.append(np.unique(labels))

@@ -134,3 +134,15 @@ def test_sample_without_taxonomy_says_how_to_fix(tax):
     del results['taxonomy']
     with pytest.raises(ValueError, match='TaxonomySegDataset'):
         build(box_prob=1.0)(results)
+
+
+def test_node_set_pixel_labels_are_no_objects():
+    """tiny_partial_labels: N = 16, T = 19; 17 ([car, truck]) is a per-pixel
+    node-set label, 17 + 19 its box pseudo label."""
+    partial = load_taxonomy(TINY.with_name('tiny_partial_labels.yaml'))
+    labels = np.full((40, 80), 17, dtype=np.int32)      # node-set pixels everywhere
+    labels[5:10, 20:30] = 17 + partial.num_targets      # one box object
+    results = dict(img=np.zeros((40, 80, 3), np.uint8), img_shape=(40, 80),
+                   gt_seg_map=labels, seg_fields=['gt_seg_map'], taxonomy=partial,
+                   dataset_key='street_coarse')
+    assert build()._windows(results) == [(5, 10, 20, 30)]

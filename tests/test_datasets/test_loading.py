@@ -311,3 +311,12 @@ def test_undecodable_label_files(tmp_path, content, says):
 def test_label_path_is_a_folder(tmp_path):
     with pytest.raises(MissingDataError, match=f'{tmp_path}: is a folder, not a file'):
         load(tmp_path)
+
+
+def test_node_set_classes_load_as_their_targets(tmp_path):
+    """tiny_partial_labels street_coarse: id 2 -> [sidewalk, terrain] (target
+    16), 5 -> [car, truck] (17), 7 -> [rider, bicycle] (18), 6 -> bus (14)."""
+    raw = np.array([[2, 5, 7], [6, 255, 0]], dtype=np.uint8)
+    path = write_png(tmp_path / 'coarse.png', raw)
+    gt = load(path, 'street_coarse', 'taxonomies/tiny_partial_labels.yaml')['gt_seg_map']
+    assert gt.tolist() == [[16, 17, 18], [14, -1, 1]]

@@ -205,3 +205,61 @@ def test_no_torch_needed():
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ['21', 'int16']
     assert IGNORE_INDEX == -1
+
+
+# ------------------------------------------------------------- node sets
+def test_node_set_targets_through_codec_and_space():
+    """tiny_partial_labels: N = 16 nodes, node sets 16 [sidewalk, terrain],
+    17 [car, truck], 18 [rider, bicycle]; T = 19."""
+    tax = load_taxonomy(TAXONOMIES / 'tiny_partial_labels.yaml')
+    codec = label_codec(tax)
+    assert (codec.num_nodes, codec.num_targets, codec.num_labels) == (16, 19, 38)
+    assert codec.in_range(np.array([-1, 37])) and not codec.in_range(np.array([38]))
+    assert 'node sets 16..18' in codec.describe()
+    assert 'box pseudo labels 19..37' in codec.describe()
+    targets, is_box = codec.decode(np.array([16, 18, 35, 37, 15, -1]))
+    assert targets.tolist() == [16, 18, 16, 18, 15, -1]
+    assert is_box.tolist() == [False, False, True, True, False, False]
+    # node sets are drawn as their deepest common ancestor (root for sets
+    # across branches, vehicle for [car, truck])
+    assert codec.display_nodes[[17, 36, 16, 12, 31, -1]].tolist() == [11, 11, 0, 12, 12, -1]
+    with pytest.raises(ValueError, match=r'one entry per target, shape \(19,\), got \(16,\)'):
+        codec.value_table(np.zeros(16, dtype=np.int64))
+    with pytest.raises(ValueError, match=r'shape \(19,\)'):
+        codec.remap_table(np.arange(16))
+    space = label_space(tax, 'street_coarse')
+    assert space.id_to_target[:8].tolist() == [1, 3, 16, 6, 9, 17, 14, 18]
+    assert space.id_to_node[:8].tolist() == [1, 3, 0, 6, 9, 11, 14, 0]
+    assert space.id_to_label[[2, 5, 7, 8, 255]].tolist() == [16, 17, 18, -1, -1]
+    assert space.box_labels[[2, 5, 6]].tolist() == [35, 36, 33]
+    assert np.flatnonzero(space.labelled).tolist() == [1, 3, 6, 9, 14, 16, 17, 18]
+    assert space.target_to_class[16:].tolist() == [2, 5, 7]
+    # a flip keeps node sets (no flip_to pairs here: every target stays)
+    assert space.flip_table[:38].tolist() == list(range(38))
+
+
+def test_a_flip_maps_a_node_set_to_its_mirror_set():
+    from tests.test_taxonomy.test_node_sets import FLIPS
+    tax = Taxonomy.from_string(FLIPS + '      5: {name: right or stop, nodes: [stop, right]}\n')
+    # nodes: 0 root, 1 sky, 2 sign, 3 left, 4 right, 5 stop; sets 6 [left, stop],
+    # 7 [right, stop]; T = 8
+    table = label_space(tax, 'd').flip_table
+    assert table[[3, 4, 5, 6, 7]].tolist() == [4, 3, 5, 7, 6]
+    assert table[[6 + 8, 7 + 8, -1]].tolist() == [7 + 8, 6 + 8, -1]   # box labels alike
+
+
+def test_samples_carry_the_label_hash():
+    from mmhier.structures import SampleTaxonomyMismatchError, sample_provenance
+    from mmhier.structures.sample_checks import check_sample_taxonomy
+    partial = load_taxonomy(TAXONOMIES / 'tiny_partial_labels.yaml')
+    data = partial.to_dict()
+    data['datasets']['street_coarse']['classes'][5] = {'name': 'vehicle', 'node': 'vehicle'}
+    fewer = Taxonomy.from_dict(data, 'fewer.yaml')          # same tree, one set less
+    assert fewer.tree_hash == partial.tree_hash != partial.label_hash != fewer.label_hash
+    assert label_codec(partial).label_hash == partial.label_hash
+    assert sample_provenance(partial)['taxonomy_hash'] == partial.label_hash
+    check_sample_taxonomy(sample_provenance(partial), partial, 'X')
+    with pytest.raises(SampleTaxonomyMismatchError,
+                       match=r'another tree or other node sets \(2 here\)'):
+        check_sample_taxonomy(dict(sample_provenance(partial), img_path='a.png'), fewer,
+                              'HierarchicalLoss')

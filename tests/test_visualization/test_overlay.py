@@ -137,3 +137,22 @@ def test_label_overlay_decodes_with_the_taxonomy_codec(tiny):
     with pytest.raises(ValueError, match="palette has 3 colours but taxonomy 'tiny_street' "
                                          'has 22 nodes'):
         label_overlay(image, labels, palette[:3], codec=codec)
+
+
+def test_node_set_labels_are_drawn_as_their_common_ancestor(shipped):
+    """tiny_partial_labels: N = 16, T = 19; 17 is [car, truck] (common
+    ancestor vehicle, node 11), 16 [sidewalk, terrain] (root, node 0)."""
+    from mmhier.structures import label_codec
+    from mmhier.visualization import label_map_nodes
+    tax = shipped('tiny_partial_labels')
+    codec = label_codec(tax)
+    labels = np.array([[17, 17 + 19, 16, 12], [12 + 19, -1, 38, -5]])
+    nodes, is_box = label_map_nodes(labels, codec)
+    assert nodes.tolist() == [[11, 11, 0, 12], [12, -1, -1, -1]]
+    assert is_box.tolist() == [[False, True, False, False], [True, False, False, False]]
+    palette = hierarchical_palette(tax)
+    image = np.full((2, 4, 3), 90, dtype=np.uint8)
+    out = label_overlay(image, labels, palette, alpha=1.0, codec=codec)
+    np.testing.assert_array_equal(out[0, 0], palette[11])     # [car, truck]: vehicle
+    np.testing.assert_array_equal(out[0, 2], palette[0])
+    np.testing.assert_array_equal(out[1, 1:], image[1, 1:])   # ignored, outside

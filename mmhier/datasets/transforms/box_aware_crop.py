@@ -9,6 +9,7 @@ from mmseg.registry import TRANSFORMS
 from scipy import ndimage
 
 from mmhier.datasets.transforms.taxonomy_source import taxonomy_and_key
+from mmhier.structures.label_encoding import decode_labels
 
 
 def object_windows(box_pixels: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -107,7 +108,7 @@ class BoxAwareRandomCrop(RandomCrop):
         if labels is None:
             return []
         taxonomy, _ = taxonomy_and_key('BoxAwareRandomCrop', None, '', results)
-        return object_windows(np.asarray(labels) >= taxonomy.num_nodes)
+        return object_windows(decode_labels(np.asarray(labels), taxonomy.num_targets)[1])
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(crop_size={self.crop_size}, '

@@ -26,8 +26,8 @@ class BoxesToPseudoMask(BaseTransform):
     Each box becomes its class's sign shape inscribed in the box (the class's
     ``attributes.shape`` in the taxonomy: ``circle``, ``triangle``,
     ``inverted_triangle``, ``diamond``, ``octagon`` or ``box``), or the whole
-    box with ``shape_mode='box'``. Pixels inside a shape get the class's node
-    id + ``num_nodes`` (a box pseudo label, see
+    box with ``shape_mode='box'``. Pixels inside a shape get the class's
+    target + ``T`` (its node id, or node set, as a box pseudo label, see
     :mod:`mmhier.structures.label_encoding`); all other pixels, also those
     inside a box but outside its shape, get -1. Overlaps: the smallest box
     wins, the later box among equal areas (see

@@ -52,7 +52,7 @@ class SwapFlippedClasses(BaseTransform):
 
     Raises:
         UnknownDatasetError: The taxonomy has no such dataset.
-        LabelIdOutOfRangeError: A label map value outside ``-1 .. 2N - 1``.
+        LabelIdOutOfRangeError: A label map value outside ``-1 .. 2T - 1``.
     """
 
     def __init__(self, taxonomy: Optional[Union[str, os.PathLike, Taxonomy]] = None,

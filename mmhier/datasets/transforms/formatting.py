@@ -21,7 +21,8 @@ class PackTaxonomySegInputs(PackSegInputs):
 
     Besides mmseg's keys, the metainfo holds ``dataset_key`` (the sample's
     dataset in the taxonomy), ``annotation`` (``'pixel'`` or ``'box'``),
-    ``taxonomy_hash`` (the tree hash of the taxonomy that encoded the labels)
+    ``taxonomy_hash`` (the label hash - tree and node sets - of the taxonomy
+    that encoded the labels)
     and ``taxonomy_source`` (its file), see
     :mod:`mmhier.structures.sample_checks`. The hierarchical loss applies
     the dataset's supervision rules and, like the metric, refuses samples of

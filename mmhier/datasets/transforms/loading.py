@@ -5,7 +5,7 @@ datasets described by a taxonomy: it reads a label image of raw dataset ids
 and turns it, with one lookup into the dataset's
 :attr:`LabelSpace.id_to_label <mmhier.structures.label_space.LabelSpace.id_to_label>`
 table, into the int32 label map of :mod:`mmhier.structures.label_encoding`
-(node id, box offset, -1 ignored).
+(target - a node id or a node set -, box offset, -1 ignored).
 """
 from __future__ import annotations
 
@@ -166,8 +166,9 @@ class LoadTaxonomyAnnotations(BaseTransform):
     lookup into the dataset's shared table
     (:func:`~mmhier.structures.label_space.label_space`, built once per
     taxonomy and dataset key). Values follow :mod:`mmhier.structures.label_encoding`:
-    ``-1`` ignored, ``0 <= v < N`` pixel label of node ``v``, ``N <= v < 2N``
-    box pseudo label of node ``v - N``. Use ``ignore_index=-1`` /
+    ``-1`` ignored, ``0 <= v < N`` pixel label of node ``v``, ``N <= v < T``
+    pixel label of a node set (a union class), ``T <= v < 2T`` box pseudo
+    label of target ``v - T``. Use ``ignore_index=-1`` /
     ``seg_pad_val=-1`` in the transforms and data preprocessor that follow.
 
     Required keys: ``seg_map_path``; ``taxonomy`` and ``dataset_key`` unless
