@@ -15,6 +15,7 @@ from torch import nn
 
 from mmhier.structures.label_space import label_codec, label_space
 from mmhier.taxonomy import Taxonomy
+from mmhier.taxonomy.node_sets import ANY, NO_TARGET, SEVERAL
 
 
 def _long(array: np.ndarray) -> torch.Tensor:
@@ -146,9 +147,19 @@ class LossTables(nn.Module):
             unknown datasets unless configured otherwise).
 
     Attributes (buffers):
-        path_targets: ``(C, N + 1)`` child position of the path to each node
-            (-1 when the classifier is not a proper ancestor; column ``N`` is
-            for ignored pixels).
+        path_targets: ``(C, T + 1)`` what each classifier learns from a pixel
+            of each target (:attr:`Taxonomy.target_choices
+            <mmhier.taxonomy.Taxonomy.target_choices>`: the child position of
+            the path, -1 no term, -2 a partial label, -3 any child agrees;
+            column ``T`` is for ignored pixels). ``T = N`` without node sets.
+        allowed_index: ``(sum_j (T + 1) A_j,)`` int64, for the
+            :attr:`partial_classifiers` only: classifier ``j``'s table
+            ``(T + 1, A_j)`` at ``allowed_offsets[j]``, row ``t`` the child
+            positions a pixel of target ``t`` may choose - for a partial
+            label its allowed children (:meth:`Taxonomy.allowed_children
+            <mmhier.taxonomy.Taxonomy.allowed_children>`), else the one path
+            child (0 where there is none: such pixels carry no term) - padded
+            with -1 to ``A_j``, the largest allowed set of ``j``.
         trains: ``(D + 1, C)`` bool, dataset ``d`` trains classifier ``j``;
             the last row is the ``fallback`` row.
         parent_classifier: ``(C,)`` classifier index of each classifier's
@@ -166,9 +177,28 @@ class LossTables(nn.Module):
         super().__init__()
         keys = list(taxonomy.dataset_keys if dataset_keys is None else dataset_keys)
         spaces = [label_space(taxonomy, key) for key in keys]
-        num_classifiers, num_nodes = taxonomy.num_classifiers, taxonomy.num_nodes
-        path = np.full((num_classifiers, num_nodes + 1), -1, dtype=np.int64)
-        path[:, :num_nodes] = taxonomy.classifier_targets
+        num_classifiers, num_targets = taxonomy.num_classifiers, taxonomy.num_targets
+        path = np.full((num_classifiers, num_targets + 1), NO_TARGET, dtype=np.int64)
+        path[:, :num_targets] = taxonomy.target_choices
+        indices, offsets, widths = [], [], []
+        for c in taxonomy.classifiers:
+            choice = path[c.index, :num_targets]
+            several = np.flatnonzero(choice == SEVERAL)
+            if not several.size:
+                offsets.append(-1)
+                widths.append(0)
+                continue
+            allowed = taxonomy.allowed_children(c.index)
+            width = int(allowed[several].sum(axis=1).max())
+            index = np.full((num_targets + 1, width), -1, dtype=np.int64)
+            index[:, 0] = 0
+            index[:num_targets, 0] = np.maximum(choice, 0)
+            rows = allowed[several]   # allowed positions first, ascending
+            order = np.argsort(~rows, axis=1, kind='stable')[:, :width]
+            index[several] = np.where(np.take_along_axis(rows, order, 1), order, -1)
+            offsets.append(sum(i.size for i in indices))
+            widths.append(width)
+            indices.append(index.ravel())
         last = np.ones(num_classifiers, dtype=bool) if fallback is None \
             else label_space(taxonomy, fallback).supervision
         trains = np.stack([s.supervision for s in spaces] + [last])
@@ -186,10 +216,25 @@ class LossTables(nn.Module):
         self.fallback = fallback
         #: The taxonomy's label encoding (decodes the label maps).
         self.codec = label_codec(taxonomy)
-        self.num_nodes = num_nodes
+        self.num_nodes = taxonomy.num_nodes
+        #: ``T``: label targets (nodes, then node sets).
+        self.num_targets = num_targets
+        #: Start of each classifier's table in ``allowed_index``, -1 for the
+        #: classifiers no node set gives a partial label (Python ints: they
+        #: choose the code path without a sync).
+        self.allowed_offsets: list[int] = offsets
+        #: ``A_j``: width of classifier ``j``'s allowed-children table.
+        self.allowed_widths: list[int] = widths
+        #: Whether classifier ``j`` has partial labels (uses ``allowed_index``).
+        self.partial_classifiers: list[bool] = [o >= 0 for o in offsets]
+        #: Whether some node set allows every child of classifier ``j``.
+        self.any_classifiers: list[bool] = (path == ANY).any(axis=1).tolist()
         #: Python copy of ``parent_classifier`` (loop bounds never touch the GPU).
         self.parent_list: list[int] = parent.tolist()
         self.register_buffer('path_targets', _long(path), False)
+        # never empty: an empty buffer trips torch.export's storage grouping
+        self.register_buffer('allowed_index', _long(
+            np.concatenate(indices) if indices else np.full(1, -1, dtype=np.int64)), False)
         self.register_buffer('trains', torch.as_tensor(trains), False)
         self.register_buffer('parent_classifier', _long(parent), False)
         self.register_buffer('weights', torch.as_tensor(weights), False)

@@ -19,6 +19,27 @@ from mmhier.models.heads.taxonomy_state import TaxonomyStateMixin
 from mmhier.structures import (IGNORE_INDEX, check_sample_taxonomy, label_codec,
                                label_space)
 from mmhier.taxonomy import Taxonomy, load_taxonomy
+from mmhier.taxonomy.errors import TaxonomyError
+from mmhier.taxonomy.node_sets import format_target
+
+
+class NodeSetLabelError(TaxonomyError):
+    """A flat head was asked to train on node-set (partial) labels."""
+
+
+def _refuse_node_sets(taxonomy: Taxonomy, keys: Sequence[str]) -> None:
+    """Raises :class:`NodeSetLabelError` naming every node-set class of the
+    datasets ``keys``."""
+    found = [f'dataset {key!r} class {c.id} {c.name!r} -> {format_target(c.nodes)}'
+             for key in keys for c in taxonomy.dataset(key).classes
+             if taxonomy.label_to_target(key)[c.id] >= taxonomy.num_nodes]
+    if found:
+        raise NodeSetLabelError(
+            f'{taxonomy.source}: FlatTaxonomyHead trains one softmax with ordinary '
+            'cross-entropy, which has no target for a class that means "one of '
+            f'several nodes": {"; ".join(found)}. Use HierarchicalDecodeHead, whose '
+            'loss trains node sets as partial labels, or leave these datasets out '
+            '(datasets=[...])')
 
 
 @MODELS.register_module()
@@ -62,6 +83,9 @@ class FlatTaxonomyHead(TaxonomyStateMixin, FCNHead):
         UnknownDatasetError: ``datasets`` names a dataset the taxonomy does
             not define.
         UnknownNodeError: ``nodes`` names an unknown node.
+        NodeSetLabelError: A dataset of ``datasets`` has classes mapped to
+            node sets (partial labels), which flat cross-entropy cannot
+            train.
     """
 
     def __init__(self, taxonomy: Union[str, os.PathLike, Taxonomy],
@@ -70,6 +94,7 @@ class FlatTaxonomyHead(TaxonomyStateMixin, FCNHead):
                  branch: Optional[dict] = None, **kwargs):
         self.taxonomy = load_taxonomy(taxonomy)
         keys = self.taxonomy.dataset_keys if datasets is None else datasets
+        _refuse_node_sets(self.taxonomy, keys)
         indices = [self.taxonomy.index(n) for n in nodes] if nodes is not None \
             else sorted(set().union(*(label_space(self.taxonomy, k).labelled_nodes.tolist()
                                       for k in keys)))
@@ -90,7 +115,7 @@ class FlatTaxonomyHead(TaxonomyStateMixin, FCNHead):
                 conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg, act_cfg=self.act_cfg,
                 **{**dict(depth=1, width=self.channels, dilation=1), **branch})
         codec = label_codec(self.taxonomy)
-        channel = np.full(codec.num_nodes, IGNORE_INDEX, dtype=np.int64)
+        channel = np.full(codec.num_targets, IGNORE_INDEX, dtype=np.int64)
         channel[indices] = np.arange(len(indices))
         # encoded label -> output channel; label -1 indexes the last entry (-1)
         self.register_buffer('label_to_channel', torch.tensor(codec.value_table(channel)),

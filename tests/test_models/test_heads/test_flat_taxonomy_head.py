@@ -138,3 +138,24 @@ def test_branch_head_trains():
     losses = head.loss_by_feat(head([torch.randn(1, 8, 5, 7)]), [sample])
     losses['loss_ce'].backward()
     assert head.branch.classify.weight.grad.abs().sum() > 0
+
+
+def test_node_set_datasets_are_refused_by_name():
+    from mmhier.models.heads.flat_taxonomy_head import NodeSetLabelError
+    from mmhier.taxonomy import TaxonomyError
+    partial = str(TAXONOMIES / 'tiny_partial_labels.yaml')
+    with pytest.raises(NodeSetLabelError) as info:
+        MODELS.build(dict(type='FlatTaxonomyHead', taxonomy=partial, in_channels=8,
+                          channels=8, num_convs=1, kernel_size=1, concat_input=False,
+                          norm_cfg=dict(type='BN')))
+    assert isinstance(info.value, TaxonomyError)
+    message = str(info.value)
+    assert ("dataset 'street_coarse' class 2 'walkable ground' -> [sidewalk, terrain]"
+            in message)
+    assert "class 5 'vehicle' -> [car, truck]" in message and 'HierarchicalDecodeHead' in message
+    head = MODELS.build(dict(type='FlatTaxonomyHead', taxonomy=partial,
+                             datasets=['street_fine'], in_channels=8, channels=8,
+                             num_convs=1, kernel_size=1, concat_input=False,
+                             norm_cfg=dict(type='BN')))
+    assert head.out_channels == 11
+    assert head.label_to_channel.shape == (2 * 19 + 1,)

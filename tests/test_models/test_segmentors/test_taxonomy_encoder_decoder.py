@@ -46,3 +46,38 @@ def test_flat_predictions_are_labelled_nodes():
     nodes = set(model.decode_head.output_nodes.tolist())
     assert set(result.pred_sem_seg.data.unique().tolist()) <= nodes
     assert result.seg_logits.data.shape[0] == len(nodes)
+
+
+def test_training_on_node_set_labels_lowers_their_partial_label_loss():
+    """street_coarse labels of tiny_partial_labels: target 17 is [car, truck],
+    16 [sidewalk, terrain], 18 [rider, bicycle] (N = 16 nodes)."""
+    from mmengine.structures import PixelData
+    from mmengine.optim import OptimWrapper
+    torch.manual_seed(0)
+    head = dict(type='HierarchicalDecodeHead',
+                taxonomy=str(TAXONOMIES / 'tiny_partial_labels.yaml'), in_channels=80,
+                in_index=3, channels=8, branch=dict(width=8), norm_cfg=dict(type='BN'))
+    model = build(head)
+    labels = torch.full((1, 32, 32), 17)
+    labels[:, :16] = 16
+    labels[:, :, :8] = 18
+    labels[:, :4] = 14                                  # bus: an ordinary label
+    samples = []
+    for _ in range(2):
+        sample = SegDataSample(metainfo=dict(img_shape=(32, 32), ori_shape=(32, 32),
+                                             pad_shape=(32, 32), dataset_key='street_coarse'))
+        sample.gt_sem_seg = PixelData(data=labels.clone())
+        samples.append(sample)
+    images = torch.randn(2, 3, 32, 32)
+    optim = OptimWrapper(torch.optim.Adam(model.parameters(), lr=0.01))
+    model.train()
+    first = model.loss(images, samples)
+    assert {'decode.loss_root', 'decode.loss_vehicle', 'decode.loss_human',
+            'decode.loss_nature', 'decode.loss_flat'} <= set(first)
+    assert all(torch.isfinite(v) for k, v in first.items() if 'loss' in k)
+    for _ in range(40):
+        losses = model.loss(images, samples)
+        optim.update_params(sum(v for k, v in losses.items() if 'loss' in k))
+    last = model.loss(images, samples)
+    assert last['decode.loss_vehicle'] < 0.5 * first['decode.loss_vehicle']
+    assert last['decode.loss_root'] < 0.5 * first['decode.loss_root']
