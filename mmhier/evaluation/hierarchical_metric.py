@@ -43,13 +43,15 @@ class HierarchicalIoUMetric(BaseMetric):
     ``pred_sem_seg.data`` holds predicted **taxonomy node ids** ``(1, H, W)``
     (leaves, or coarser nodes for coarse outputs and flat models),
     ``gt_sem_seg.data`` the encoded gt labels of
-    :mod:`mmhier.structures.label_encoding` (``-1`` ignored, node id, or node
-    id + ``num_nodes`` for box pseudo labels) and the metainfo
+    :mod:`mmhier.structures.label_encoding` (``-1`` ignored, a target - node
+    id or node set - or target + ``num_targets`` for box pseudo labels) and
+    the metainfo
     ``dataset_key`` (packed by ``PackTaxonomySegInputs``) names the sample's
     dataset in the taxonomy. Labels are decoded and checked with the
     dataset's shared :class:`~mmhier.structures.LabelSpace`. A sample whose
-    ``taxonomy_hash`` (packed with it) is another tree's, or whose
-    ``dataset_key`` is missing or unknown, is refused.
+    ``taxonomy_hash`` (packed with it) is another encoding's (another tree
+    or other node sets), or whose ``dataset_key`` is missing or unknown, is
+    refused.
 
     **Datasets** (each in its own label space, as in the paper): the gt node
     of a pixel is one of its dataset's class nodes; its class is that
@@ -63,6 +65,13 @@ class HierarchicalIoUMetric(BaseMetric):
     The same rule gives the paper's **flat-classifier protocol**: a flat
     model predicts any node some dataset labels, and its predictions are
     mapped up (or counted wrong) exactly like hierarchical ones.
+
+    **Node sets** (classes mapped to ``nodes: [...]``, partial labels): in
+    the dataset view a prediction at or below any node of the pixel's set is
+    correct (it counts as the set's class); another prediction goes to its
+    own class as above. In the level and classifier views the pixel is a
+    label of the set's deepest common ancestor (``[car, truck]`` ->
+    ``vehicle``), like any inner-node label.
 
     **Levels** ``k`` (over all evaluated datasets): pixels whose gt node is at
     level ``>= k`` compare the gt node's level-``k`` ancestor with the
@@ -295,21 +304,21 @@ class HierarchicalIoUMetric(BaseMetric):
                 f'{where}: gt_sem_seg values {gt.min()}..{gt.max()} break the label '
                 f'contract ({space.codec.describe()}); did the pipeline load labels '
                 'with LoadTaxonomyAnnotations?')
-        nodes, is_box = space.decode(gt.ravel())
-        keep = nodes >= 0
+        targets, is_box = space.decode(gt.ravel())
+        keep = targets >= 0
         if not self.count_box_labels:
             keep &= ~is_box
-        nodes, pred = nodes[keep], pred.ravel()[keep].astype(np.int64)
+        targets, pred = targets[keep], pred.ravel()[keep].astype(np.int64)
         if pred.size and (pred.min() < 0 or pred.max() >= num_nodes):
             raise InvalidPredictionError(
                 f'{where}: pred_sem_seg values {pred.min()}..{pred.max()} are no node '
                 f'ids of taxonomy {tax.name!r} (0..{num_nodes - 1}); the segmentor must '
                 'output taxonomy node ids (TaxonomyEncoderDecoder)')
-        codes, counts = pair_counts(nodes, pred, num_nodes)
-        gt_nodes = np.unique(codes // num_nodes)
-        stray = gt_nodes[~space.labelled[gt_nodes]]
+        codes, counts = pair_counts(targets, pred, num_nodes)
+        gt_targets = np.unique(codes // num_nodes)
+        stray = gt_targets[~space.labelled[gt_targets]]
         if stray.size:
-            names = ', '.join(repr(tax.nodes[n]) for n in stray.tolist())
+            names = ', '.join(repr(tax.target_name(t)) for t in stray.tolist())
             raise LabelMismatchError(
                 f'{where}: gt_sem_seg holds node(s) {names} that dataset {key!r} does '
                 f"not label; is the sample's dataset_key {key!r} right?")
@@ -366,6 +375,7 @@ class HierarchicalIoUMetric(BaseMetric):
         codes, counts = merge_pair_counts([totals[k][0] for k in keys],
                                           [totals[k][1] for k in keys])
         gt, pred = np.divmod(codes, num_nodes)
+        gt = tax.target_lca[gt]  # node-set gts: what the label says for sure
         for level in self.levels:
             cm = level_confusion(tax, level, gt, pred, counts)
             names = [tax.nodes[n] for n in level_nodes(tax, level).tolist()]

@@ -9,7 +9,14 @@ confusion matrix is a projection of it:
   the dataset class at or above them (the dataset's
   :attr:`LabelSpace.node_to_class <mmhier.structures.label_space.LabelSpace.node_to_class>`);
   predictions with no evaluated class at or above them go to an extra
-  "other" column, so they are always wrong;
+  "other" column, so they are always wrong. The gt may also be a node set
+  (a partial label, :mod:`mmhier.taxonomy.node_sets`): its row is the set's
+  class, and a prediction at or below any of its nodes counts as that class
+  (correct);
+* the views below take nodes; a node-set gt enters them as its deepest
+  common ancestor (:attr:`Taxonomy.target_lca
+  <mmhier.taxonomy.Taxonomy.target_lca>`, what the label says for sure),
+  like a label of that inner node;
 * a **level** ``k`` (:func:`level_confusion`): nodes go to their level-``k``
   ancestor; gt nodes shallower than ``k`` are not counted, predictions
   shallower than ``k`` go to the "other" column (a level-``k`` gt node cannot
@@ -40,24 +47,32 @@ def dataset_confusion(taxonomy: Taxonomy, key: str, class_ids: Sequence[int],
         taxonomy: The taxonomy.
         key: The dataset.
         class_ids: The dataset label ids to evaluate (rows, in this order).
-        gt: Gt node per pair; nodes whose class is not evaluated are skipped.
+        gt: Gt target per pair (node id, or ``N`` + node set index); targets
+            whose class is not evaluated are skipped.
         pred: Predicted node per pair.
         counts: Pixels per pair.
 
     Returns:
         ``(C, C + 1)`` int64; column ``C`` is "other": predictions whose
         dataset class (at or above the predicted node) is none or not
-        evaluated.
+        evaluated. A prediction inside a node-set gt's set goes to the gt's
+        column.
     """
     space = label_space(taxonomy, key)
+    gt, pred = np.asarray(gt, np.int64), np.asarray(pred, np.int64)
     num_classes = len(class_ids)
     column_of_id = np.full(space.num_ids + 1, IGNORE, dtype=np.int64)
     column_of_id[np.asarray(class_ids, dtype=np.int64)] = np.arange(num_classes)
-    # node -> dataset id (-1 = none) -> column; index -1 hits the extra IGNORE
+    # node / target -> dataset id (-1 = none) -> column; -1 hits the extra IGNORE
     column_of_node = column_of_id[space.node_to_class]
-    pred_column = np.where(column_of_node >= 0, column_of_node, num_classes)
-    return confusion_matrix(column_of_node[gt], pred_column[pred], num_classes,
-                            num_classes + 1, counts)
+    pred_column = np.where(column_of_node >= 0, column_of_node, num_classes)[pred]
+    gt_column = column_of_id[space.target_to_class][gt]
+    num_nodes = taxonomy.num_nodes
+    if taxonomy.num_targets > num_nodes:  # node-set gt: any node of the set is right
+        in_set = gt >= num_nodes
+        covered = taxonomy.node_set_cover[np.where(in_set, gt - num_nodes, 0), pred]
+        pred_column = np.where(in_set & covered, gt_column, pred_column)
+    return confusion_matrix(gt_column, pred_column, num_classes, num_classes + 1, counts)
 
 
 def level_nodes(taxonomy: Taxonomy, level: int) -> np.ndarray:
