@@ -370,11 +370,12 @@ def check_node_sets(spec: TaxonomySpec, dataset: DatasetSpec,
                     f'{tree.names[common]!r}, so the class means {tree.names[common]!r}',
                     f'write `node: {tree.names[common]}`', cls.line))
         flipped = [mirror.get(n, n) for n in cls.nodes]
-        if len(reduced) > 1 and set(flipped) != set(cls.nodes):
-            if None in flipped or not all(n in tree.index for n in flipped) or \
+        if len(reduced) > 1 and set(flipped) != set(cls.nodes) and None not in flipped:
+            # (a member whose partner class is ignored: the flip ignores the pixel)
+            if not all(n in tree.index for n in flipped) or \
                     frozenset(reduce_node_set(tree, (tree.index[n] for n in flipped))) \
                     not in targets:
-                shown = format_target([n or '(ignored)' for n in flipped])
+                shown = format_target(flipped)
                 problems.append(_problem(
                     spec, ERROR, 'flip-node-set',
                     f'{where}: a horizontal flip turns {_target_text(cls.nodes)} into '

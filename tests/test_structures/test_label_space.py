@@ -263,3 +263,14 @@ def test_samples_carry_the_label_hash():
                        match=r'another tree or other node sets \(2 here\)'):
         check_sample_taxonomy(dict(sample_provenance(partial), img_path='a.png'), fewer,
                               'HierarchicalLoss')
+
+
+def test_a_set_whose_member_flips_to_an_ignored_class_is_ignored_when_flipped():
+    from tests.test_taxonomy.test_node_sets import FLIPS
+    tax = Taxonomy.from_string(FLIPS.replace(
+        '2: {name: right, attributes: {flip_to: 1}}',
+        '2: {name: right, ignore: true, attributes: {flip_to: 1}}')
+        + '  other: {annotation: pixel, classes: {0: sky, 1: left, 2: right, 3: stop}}\n')
+    # nodes 3 left, 4 right, 5 stop; set 6 [left, stop]
+    table = label_space(tax, 'd').flip_table
+    assert table[[3, 5, 6]].tolist() == [-1, 5, -1]   # left -> ignored, so is its set

@@ -301,3 +301,4 @@ def test_a_set_with_a_mirrored_member_needs_a_mirror_class():
     mirrored = Taxonomy.from_string(
         FLIPS + '      5: {name: right or stop, nodes: [stop, right]}\n')
     assert mirrored.node_sets == (('left', 'stop'), ('right', 'stop'))
+
