@@ -92,13 +92,9 @@ def allowed_children(tree: TreeIndex, members: Sequence[int]
         Classifier node index -> its allowed child indices, for every proper
         ancestor of a member (every child allowed is possible for a node set).
     """
-    allowed: dict[int, set[int]] = {}
-    for node in members:
-        child, ancestor = int(node), int(tree.parent[node])
-        while ancestor >= 0:
-            allowed.setdefault(ancestor, set()).add(child)
-            child, ancestor = ancestor, int(tree.parent[ancestor])
-    return {node: frozenset(children) for node, children in allowed.items()}
+    # a member is an example of the child on its path, as a single-node label is
+    return {node: frozenset(children)
+            for node, children in tree.supplied_children(members).items()}
 
 
 def lowest_common_ancestor(tree: TreeIndex, members: Sequence[int]) -> int:
@@ -128,11 +124,15 @@ def covers_node(tree: TreeIndex, members: Sequence[int], node: int) -> bool:
         node: The node to test (usually the set's lowest common ancestor).
     """
     members = set(members)
-
-    def covered(n: int) -> bool:
-        return n in members or (bool(tree.children[n])
-                                and all(covered(c) for c in tree.children[n]))
-    return covered(node)
+    stack = [node]
+    while stack:   # iterative: trees may be thousands of levels deep
+        n = stack.pop()
+        if n in members:
+            continue
+        if not tree.children[n]:
+            return False
+        stack.extend(tree.children[n])
+    return True
 
 
 def label_sets(tree: TreeIndex, targets: Iterable[tuple[int, ...]]

@@ -302,3 +302,15 @@ def test_a_set_with_a_mirrored_member_needs_a_mirror_class():
         FLIPS + '      5: {name: right or stop, nodes: [stop, right]}\n')
     assert mirrored.node_sets == (('left', 'stop'), ('right', 'stop'))
 
+
+
+def test_covers_node_walks_deep_trees_without_recursion():
+    from mmhier.taxonomy.tree_index import TreeIndex
+    # a spine of 5000 levels, each with a leaf beside the next spine node
+    edges = [(f's{i}', f's{i + 1}') for i in range(5000)] + \
+        [(f's{i}', f'leaf{i}') for i in range(5000)]
+    tree = TreeIndex('s0', edges)
+    deep = tree.index['s5000']
+    assert not covers_node(tree, [tree.index['leaf0'], deep], 0)
+    assert covers_node(tree, [tree.index['leaf0'], tree.index['s1']], 0)
+    assert lowest_common_ancestor(tree, [deep, tree.index['leaf4999']]) == tree.index['s4999']
