@@ -94,12 +94,13 @@ def format_dataset(tax: Taxonomy, key: str) -> str:
     lines.append(f"  trains: {', '.join(trained) or '(nothing)'}")
     not_trained = []
     for c in tax.classifiers:
-        common = tax.common_children(key, c.node)
-        if not tax.supplied_children(key, c.node) or c.node in trained:
+        supplied = tax.supplied_children(key, c.node)
+        if not supplied or c.node in trained:
             continue
+        common = tax.common_children(key, c.node)
         if c.node in d.skip:
             not_trained.append(f'{c.node} (skip)')
-        elif len(common) == 1 and tax.supplied_children(key, c.node) == common:
+        elif len(common) == 1 and supplied == common:
             not_trained.append(f'{c.node} (labels only {common[0]})')
         else:
             not_trained.append(f"{c.node} (every label allows {', '.join(common)})")

@@ -397,6 +397,11 @@ class Taxonomy:
                         index.setdefault(members, self.num_nodes + len(index))
         return index
 
+    @cached_property
+    def _set_allowed(self) -> list[dict[int, frozenset[int]]]:
+        """Per node set: classifier node -> its allowed children."""
+        return [allowed_children(self._tree, members) for members in self._node_set_index]
+
     @property
     def node_sets(self) -> tuple[tuple[str, ...], ...]:
         """The distinct node sets the datasets' classes map to (reduced: no
@@ -461,8 +466,8 @@ class Taxonomy:
         """
         table = np.full((self.num_classifiers, self.num_targets), NO_TARGET, dtype=np.int64)
         table[:, :self.num_nodes] = self.classifier_targets
-        for members, target in self._node_set_index.items():
-            for node, children in allowed_children(self._tree, members).items():
+        for target, allowed in enumerate(self._set_allowed, self.num_nodes):
+            for node, children in allowed.items():
                 j = self.classifier_of_node[node]
                 table[j, target] = self.child_position[next(iter(children))] \
                     if len(children) == 1 else SEVERAL \
@@ -488,10 +493,9 @@ class Taxonomy:
         single = np.flatnonzero(choice >= 0)
         table[single, choice[single]] = True
         table[choice == ANY] = True
-        for members, target in self._node_set_index.items():
+        for target, allowed in enumerate(self._set_allowed, self.num_nodes):
             if choice[target] == SEVERAL:
-                allowed = allowed_children(self._tree, members)[c.node_index]
-                table[target, self.child_position[sorted(allowed)]] = True
+                table[target, self.child_position[sorted(allowed[c.node_index])]] = True
         return _readonly(table)
 
     @cached_property

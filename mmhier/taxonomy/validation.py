@@ -326,14 +326,13 @@ def check_node_sets(spec: TaxonomySpec, dataset: DatasetSpec,
     reduction shares its node, and a set with a mirror-paired member flips to
     a set some class of the dataset maps to."""
     problems = []
-    first: dict[tuple[int, ...], DatasetClass] = {}
+    first: dict[tuple[int, ...], DatasetClass] = {}   # reduced target -> first class
+    reduced_of: dict[int, tuple[int, ...]] = {}        # class id -> reduced target
     mirror = _mirror_nodes(dataset)
-    targets = {}
     for cls in dataset.classes:
         if cls.ignored or not all(n in tree.index for n in cls.nodes):
             continue
-        reduced = reduce_node_set(tree, (tree.index[n] for n in cls.nodes))
-        targets[frozenset(reduced)] = cls
+        reduced = reduced_of[cls.id] = reduce_node_set(tree, (tree.index[n] for n in cls.nodes))
         other = first.setdefault(reduced, cls)
         if other is not cls and frozenset(other.nodes) != frozenset(cls.nodes):
             problems.append(_problem(  # equal written sets: check_dataset_nodes
@@ -344,7 +343,7 @@ def check_node_sets(spec: TaxonomySpec, dataset: DatasetSpec,
                 'remove the redundant nodes, or map one class to something else',
                 cls.line))
     for cls in dataset.classes:
-        if not cls.is_node_set or not all(n in tree.index for n in cls.nodes):
+        if not cls.is_node_set or cls.id not in reduced_of:
             continue
         where = f'dataset {dataset.key!r}: id {cls.id} ({cls.name!r})'
         members = [tree.index[n] for n in cls.nodes]
@@ -354,7 +353,7 @@ def check_node_sets(spec: TaxonomySpec, dataset: DatasetSpec,
                 f'{where}: node {tree.names[below]!r} is below {tree.names[above]!r}, '
                 'which the set already holds', f'remove {tree.names[below]!r} from nodes',
                 cls.line))
-        reduced = reduce_node_set(tree, members)
+        reduced = reduced_of[cls.id]
         common = lowest_common_ancestor(tree, reduced)
         if len(reduced) > 1 and covers_node(tree, reduced, common):
             if common == 0:
@@ -373,8 +372,7 @@ def check_node_sets(spec: TaxonomySpec, dataset: DatasetSpec,
         if len(reduced) > 1 and set(flipped) != set(cls.nodes) and None not in flipped:
             # (a member whose partner class is ignored: the flip ignores the pixel)
             if not all(n in tree.index for n in flipped) or \
-                    frozenset(reduce_node_set(tree, (tree.index[n] for n in flipped))) \
-                    not in targets:
+                    reduce_node_set(tree, (tree.index[n] for n in flipped)) not in first:
                 shown = format_target(flipped)
                 problems.append(_problem(
                     spec, ERROR, 'flip-node-set',
